@@ -1,0 +1,1 @@
+"""HTTP handlers: translate requests into calls on services/ and live/."""

@@ -1,0 +1,180 @@
+"""HTTP middlewares: JSON errors, CORS, security headers and response compression."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import brotli
+import orjson
+from aiohttp import hdrs, web
+from aiohttp.typedefs import Handler
+
+from onepizza.config import Settings
+from onepizza.errors import AppError
+
+log = logging.getLogger(__name__)
+
+# A CSP for our own pages: scripts only from us (ES modules, no inline script), media and
+# WebRTC from the browser itself, Socket.IO over same-origin WebSockets.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob: mediastream:",
+        "font-src 'self' data:",
+        "connect-src 'self' ws: wss:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+CORS_ALLOW_HEADERS = "Content-Type, x-api-key, x-admin-token, Authorization"
+CORS_ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+CORS_EXPOSE_HEADERS = (
+    "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, RateLimit-Policy"
+)
+
+SOCKETIO_PATH = "/socket.io/"
+COMPRESS_MIN_BYTES = 1024
+COMPRESSIBLE_TYPES = (
+    "text/",
+    "application/json",
+    "application/javascript",
+    "image/svg+xml",
+    "application/yaml",
+    "application/x-yaml",
+)
+COMPRESSIBLE_SUFFIXES = {".html", ".js", ".mjs", ".css", ".json", ".svg", ".txt", ".map", ".yaml"}
+
+
+def error_body(status: int, message: str, details=None) -> web.Response:
+    payload: dict = {"error": message}
+    if details:
+        payload["details"] = details
+    return web.Response(body=orjson.dumps(payload), status=status, content_type="application/json")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every error leaves as JSON {"error": ...}; no traceback reaches a client."""
+    try:
+        return await handler(request)
+    except AppError as exc:
+        response = error_body(exc.status, exc.message, exc.details)
+        response.headers.update(exc.headers)
+        return response
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        response = error_body(exc.status, _http_error_message(exc))
+        for name in (hdrs.ALLOW, hdrs.RETRY_AFTER, hdrs.WWW_AUTHENTICATE):
+            if name in exc.headers:
+                response.headers[name] = exc.headers[name]
+        return response
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.rel_url.path)
+        return error_body(500, "Internal server error")
+
+
+def _http_error_message(exc: web.HTTPException) -> str:
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return "Request body too large"
+    if isinstance(exc, web.HTTPNotFound):
+        return "Not found"
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return f"Method {exc.method} not allowed"
+    return exc.reason
+
+
+def make_headers_middleware(settings: Settings):
+    origins = frozenset(settings.allowed_origins)
+
+    @web.middleware
+    async def headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        """CORS for the allowed origins (preflights answered here) and security headers."""
+        origin = request.headers.get(hdrs.ORIGIN)
+        # Socket.IO answers CORS itself (cors_allowed_origins); a second header would break it.
+        cors = origin is not None and not request.path.startswith(SOCKETIO_PATH)
+        allowed = cors and origin in origins
+        preflight = hdrs.ACCESS_CONTROL_REQUEST_METHOD in request.headers
+        if cors and request.method == hdrs.METH_OPTIONS and preflight:
+            response: web.StreamResponse = web.Response(status=204)
+        else:
+            response = await handler(request)
+        if allowed:
+            response.headers[hdrs.ACCESS_CONTROL_ALLOW_ORIGIN] = origin
+            response.headers[hdrs.ACCESS_CONTROL_ALLOW_CREDENTIALS] = "true"
+            response.headers[hdrs.ACCESS_CONTROL_ALLOW_METHODS] = CORS_ALLOW_METHODS
+            response.headers[hdrs.ACCESS_CONTROL_ALLOW_HEADERS] = CORS_ALLOW_HEADERS
+            response.headers[hdrs.ACCESS_CONTROL_EXPOSE_HEADERS] = CORS_EXPOSE_HEADERS
+            response.headers[hdrs.ACCESS_CONTROL_MAX_AGE] = "600"
+        if cors:
+            response.headers.add(hdrs.VARY, "Origin")
+        if not response.prepared:
+            _security_headers(response, settings)
+        return response
+
+    return headers_middleware
+
+
+def _security_headers(response: web.StreamResponse, settings: Settings) -> None:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault(
+        "Permissions-Policy", "camera=(self), microphone=(self), display-capture=(self)"
+    )
+    if settings.production:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+@web.middleware
+async def compression_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """brotli (preferred) or gzip for text responses the client accepts them for."""
+    response = await handler(request)
+    accepted = _accepted_encodings(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
+    if not accepted or response.prepared or hdrs.CONTENT_ENCODING in response.headers:
+        return response
+    if isinstance(response, web.FileResponse):
+        if Path(request.path).suffix.lower() in COMPRESSIBLE_SUFFIXES and "gzip" in accepted:
+            response.enable_compression(web.ContentCoding.gzip)
+        return response
+    if type(response) is not web.Response or not isinstance(response.body, bytes):
+        return response
+    if len(response.body) < COMPRESS_MIN_BYTES or not response.content_type.startswith(
+        COMPRESSIBLE_TYPES
+    ):
+        return response
+    if "br" in accepted:
+        response.body = brotli.compress(response.body, quality=4)
+        response.headers[hdrs.CONTENT_ENCODING] = "br"
+        response.headers.add(hdrs.VARY, "Accept-Encoding")
+    elif "gzip" in accepted:
+        response.enable_compression(web.ContentCoding.gzip)
+    return response
+
+
+def _accepted_encodings(header: str) -> set[str]:
+    """Content codings named in Accept-Encoding with a non-zero q value."""
+    accepted = set()
+    for part in header.lower().split(","):
+        name, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        if name and quality > 0:
+            accepted.add(name)
+    return accepted

