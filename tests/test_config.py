@@ -92,14 +92,14 @@ def test_lists_and_tunables():
             "TURN_URLS": "turn:a:3478,turns:b:5349",
             "RATE_LIMIT_API": "1000/minute",
             "TRUST_PROXY": "true",
-            "ONEPIZZA_DATA_DIR": "/tmp/somewhere",
+            "ONEPIZZA_DATA_DIR": "/srv/onepizza-data",
         }
     )
     assert settings.allowed_origins == ("https://a.example", "https://b.example")
     assert settings.turn_urls == ("turn:a:3478", "turns:b:5349")
     assert settings.rate_limits["api"] == "1000/minute"
     assert settings.trust_proxy == 1
-    assert str(settings.data_dir) == "/tmp/somewhere"
+    assert str(settings.data_dir) == "/srv/onepizza-data"
 
 
 def test_secrets_do_not_appear_in_repr():
