@@ -50,9 +50,11 @@ def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
     app[SIO] = sio
 
     async def shutdown(_app: web.Application) -> None:
-        # Tell clients to reconnect elsewhere instead of waiting out a dead socket.
-        if sio.eio.sockets:  # engineio's disconnect-all fails on an empty set
-            await sio.eio.disconnect()
+        # Tell clients to reconnect elsewhere instead of waiting out a dead socket. The close
+        # packet is queued, not awaited: a long-polling client that has gone away would
+        # otherwise hold the shutdown until it polled again.
+        for socket in list(sio.eio.sockets.values()):
+            await socket.close(wait=False)
         await sio.shutdown()
 
     app.on_shutdown.append(shutdown)
