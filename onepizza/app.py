@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp_session import session_middleware
 
 from onepizza.api.keys import RATE_LIMITER, SETTINGS
 from onepizza.api.middlewares import (
@@ -14,10 +17,21 @@ from onepizza.api.middlewares import (
     make_headers_middleware,
 )
 from onepizza.api.routes import setup_routes
+from onepizza.api.sessions import PostgresSessionStorage
 from onepizza.config import Settings
-from onepizza.db import DB_POOL, create_pool
+from onepizza.db import DB_POOL, create_pool, cursor
+from onepizza.db import password_resets as reset_sql
+from onepizza.db import sessions as session_sql
 from onepizza.realtime.server import attach as attach_socketio
+from onepizza.services.accounts import AccountService
+from onepizza.services.api_keys import ApiKeyService
+from onepizza.services.companies import CompanyService
+from onepizza.services.email import Mailer
 from onepizza.services.ratelimit import RateLimiter
+from onepizza.services.registry import ACCOUNTS, API_KEYS, COMPANIES, MAILER
+
+HOUSEKEEPING_INTERVAL = 3600  # seconds between purges of expired sessions and tokens
+POOL_CLOSE_TIMEOUT = 5.0
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +40,23 @@ def create_app(settings: Settings) -> web.Application:
     """The application for `settings`, which must name a database (see cli.serve)."""
     if settings.database_url is None:
         raise ValueError("create_app needs settings.database_url; start the embedded server first")
-    app = web.Application(
-        middlewares=[
+    app = web.Application(client_max_size=settings.max_body_bytes)
+    sessions = PostgresSessionStorage(
+        app, max_age=settings.session_max_age, secure=settings.production
+    )
+    app.middlewares.extend(
+        [
             make_headers_middleware(settings),
             compression_middleware,
             error_middleware,
-        ],
-        client_max_size=settings.max_body_bytes,
+            session_middleware(sessions),  # inside: a failed request saves no session
+        ]
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_rate_limiter)
+    app.cleanup_ctx.append(_services)
+    app.cleanup_ctx.append(_housekeeping)
     setup_routes(app)
     attach_socketio(app, settings)
     return app
@@ -48,7 +68,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[DB_POOL] = pool
     yield
     pool.close()
-    await pool.wait_closed()
+    try:
+        await asyncio.wait_for(pool.wait_closed(), POOL_CLOSE_TIMEOUT)
+    except TimeoutError:
+        log.warning("database connections still busy at shutdown; closing them")
+        pool.terminate()
+        await pool.wait_closed()
 
 
 async def _rate_limiter(app: web.Application) -> AsyncIterator[None]:
@@ -57,3 +82,38 @@ async def _rate_limiter(app: web.Application) -> AsyncIterator[None]:
     app[RATE_LIMITER] = limiter
     yield
     await limiter.close()
+
+
+async def _services(app: web.Application) -> AsyncIterator[None]:
+    settings, pool = app[SETTINGS], app[DB_POOL]
+    mailer = Mailer(settings)
+    await mailer.start()
+    app[MAILER] = mailer
+    app[ACCOUNTS] = AccountService(pool, settings, mailer)
+    app[API_KEYS] = ApiKeyService(pool)
+    app[COMPANIES] = CompanyService(pool)
+    await app[ACCOUNTS].seed_admin()
+    yield
+    await mailer.close()
+
+
+async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
+    """Purge expired sessions and reset tokens now and then. Stopped between rounds, never
+    mid-query: aiopg loses a connection cancelled in the middle of a statement."""
+    stop = asyncio.Event()
+
+    async def loop() -> None:
+        while not stop.is_set():
+            try:
+                async with cursor(app[DB_POOL]) as cur:
+                    await session_sql.purge_expired(cur)
+                    await reset_sql.purge(cur)
+            except Exception as exc:  # the database may be down for a while
+                log.warning("housekeeping failed: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)
+
+    task = asyncio.create_task(loop(), name="housekeeping")
+    yield
+    stop.set()
+    await task

@@ -63,6 +63,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     db_pool_max: int = 20
     health_db_timeout: float = 2.0
+    bcrypt_rounds: int = 12
+    session_max_age: int = 7 * 24 * 3600
     shutdown_timeout: float = 20.0
 
     @property
@@ -137,6 +139,10 @@ class Settings:
             max_body_bytes=env.integer("MAX_BODY_BYTES", 1024 * 1024, low=1024, high=2**31),
             db_pool_max=env.integer("DB_POOL_MAX", 20, low=1, high=1000),
             health_db_timeout=env.number("HEALTH_DB_TIMEOUT", 2.0, low=0.1, high=30.0),
+            bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, low=4, high=16),
+            session_max_age=env.integer(
+                "SESSION_MAX_AGE", 7 * 24 * 3600, low=300, high=365 * 24 * 3600
+            ),
             shutdown_timeout=env.number("SHUTDOWN_TIMEOUT", 20.0, low=0.0, high=25.0),
         )
 

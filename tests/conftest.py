@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import email
+import email.policy
 import os
 import secrets
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from aiosmtpd.controller import Controller
 
+from onepizza.api.access_log import AccessLogger
 from onepizza.app import create_app
 from onepizza.config import Settings
 from onepizza.db.embedded import create_database, drop_database, start_embedded
@@ -20,6 +24,7 @@ TEST_ENV = {
     "SESSION_SECRET": "test-secret-" + "x" * 40,
     "APP_URL": "http://localhost:3000",
     "ALLOWED_ORIGINS": "http://localhost:3000",
+    "BCRYPT_ROUNDS": "4",
 }
 
 
@@ -63,8 +68,47 @@ def settings(make_settings) -> Settings:
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings):
-    return await aiohttp_client(create_app(settings))
+def serve(aiohttp_server, aiohttp_client):
+    """Start an app on a real port with the production access logger; return a client."""
+
+    async def start(app):
+        server = await aiohttp_server(app, access_log_class=AccessLogger)
+        return await aiohttp_client(server)
+
+    return start
+
+
+@pytest.fixture
+async def client(serve, settings):
+    return await serve(create_app(settings))
+
+
+class Outbox(list):
+    """Messages a local SMTP server received, parsed."""
+
+    async def handle_DATA(self, server, session, envelope):
+        self.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self if m["To"] == address]
+
+
+@pytest.fixture
+def outbox():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) collecting what it receives."""
+    box = Outbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.url = f"smtp://127.0.0.1:{controller.port}"
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+async def mail_client(serve, make_settings, outbox):
+    """A client of an app that sends its mail to `outbox`."""
+    return await serve(create_app(make_settings({"SMTP_URL": outbox.url})))
 
 
 def free_port() -> int:

@@ -6,9 +6,10 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from marshmallow import Schema, ValidationError
 
 from onepizza.api.keys import SETTINGS
-from onepizza.errors import BadRequest
+from onepizza.errors import BadRequest, NotFound
 
 
 def client_ip(request: web.Request) -> str:
@@ -47,3 +48,28 @@ def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | Non
         content_type="application/json",
         headers=headers,
     )
+
+
+async def load_body(request: web.Request, schema: Schema) -> dict[str, Any]:
+    """The JSON body validated by a marshmallow schema; 400 with details when invalid."""
+    try:
+        return schema.load(await read_json(request))
+    except ValidationError as err:
+        details = err.normalized_messages()
+        raise BadRequest(_first_message(details), details=details) from None
+
+
+def _first_message(details) -> str:
+    field, messages = next(iter(details.items()))
+    while isinstance(messages, dict):
+        field, messages = next(iter(messages.items()))
+    message = messages[0] if isinstance(messages, list) else str(messages)
+    return message if field == "_schema" or field in message else f"{field}: {message}"
+
+
+def path_id(request: web.Request, name: str = "id") -> int:
+    """A positive integer path parameter; 404 for anything else (it names nothing)."""
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound("Not found")
+    return int(raw)

@@ -1,5 +1,5 @@
 """Database access: the aiopg pool, transactions, migrations and the embedded server."""
 
-from onepizza.db.pool import DB_POOL, create_pool, transaction
+from onepizza.db.pool import DB_POOL, create_pool, cursor, transaction
 
-__all__ = ["DB_POOL", "create_pool", "transaction"]
+__all__ = ["DB_POOL", "create_pool", "cursor", "transaction"]

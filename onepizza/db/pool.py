@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 import aiopg
 import psycopg2
+import psycopg2.extras
 from aiohttp import web
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ DB_POOL = web.AppKey("db_pool", aiopg.Pool)
 # Seconds a connection attempt or a statement may take before aiopg gives up; the
 # health probe uses its own, much shorter, bound on top of this.
 OPERATION_TIMEOUT = 30.0
+DICT_ROWS = psycopg2.extras.RealDictCursor
 
 
 async def create_pool(dsn: str, *, maxsize: int = 20) -> aiopg.Pool:
@@ -35,8 +37,9 @@ async def create_pool(dsn: str, *, maxsize: int = 20) -> aiopg.Pool:
 
 @asynccontextmanager
 async def transaction(pool: aiopg.Pool) -> AsyncIterator[aiopg.Cursor]:
-    """A cursor inside BEGIN ... COMMIT; rolled back on any exception or cancellation."""
-    async with pool.acquire() as conn, conn.cursor() as cur:
+    """A dict-row cursor inside BEGIN ... COMMIT; rolled back on any exception or
+    cancellation."""
+    async with pool.acquire() as conn, conn.cursor(cursor_factory=DICT_ROWS) as cur:
         await cur.execute("BEGIN")
         try:
             yield cur
@@ -46,6 +49,13 @@ async def transaction(pool: aiopg.Pool) -> AsyncIterator[aiopg.Cursor]:
             raise
         else:
             await cur.execute("COMMIT")
+
+
+@asynccontextmanager
+async def cursor(pool: aiopg.Pool) -> AsyncIterator[aiopg.Cursor]:
+    """A dict-row cursor in autocommit mode, for work that is one statement at a time."""
+    async with pool.acquire() as conn, conn.cursor(cursor_factory=DICT_ROWS) as cur:
+        yield cur
 
 
 async def ping(pool: aiopg.Pool, timeout: float) -> bool:  # noqa: ASYNC109

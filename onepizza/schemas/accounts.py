@@ -1,0 +1,55 @@
+"""Request schemas for accounts, API keys and company workspaces."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+
+class _Body(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class RegisterSchema(_Body):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True)
+    accountType = fields.String(
+        load_default="personal", validate=validate.OneOf(["personal", "company"])
+    )
+    companyName = fields.String(load_default=None, validate=validate.Length(max=200))
+
+    @validates_schema
+    def company_needs_a_name(self, data, **_kwargs):
+        name = (data.get("companyName") or "").strip()
+        if data.get("accountType") == "company" and not name:
+            raise ValidationError(
+                "companyName is required for company accounts", field_name="companyName"
+            )
+        data["companyName"] = name or None
+
+
+class LoginSchema(_Body):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(max=1000))
+
+
+class ForgotPasswordSchema(_Body):
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+
+
+class ResetPasswordSchema(_Body):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = fields.String(required=True)
+
+
+class ChangePasswordSchema(_Body):
+    currentPassword = fields.String(required=True)
+    newPassword = fields.String(required=True)
+
+
+class CreateKeySchema(_Body):
+    label = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class JoinCompanySchema(_Body):
+    inviteCode = fields.String(required=True, validate=validate.Length(min=1, max=100))
