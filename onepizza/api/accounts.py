@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from onepizza.api.auth import check_same_origin, require_user
+from onepizza.api.auth import check_same_origin, require_api_key, require_user
 from onepizza.api.format import iso, money
 from onepizza.api.ratelimit import rate_limited
 from onepizza.api.request import client_ip, json_response, load_body
@@ -73,7 +73,13 @@ class AccountHandlers:
         return json_response({"message": "Logged out"})
 
     async def me(self, request: web.Request) -> web.Response:
-        return json_response(profile_body(await require_user(request)))
+        """The session user's profile; with an x-api-key, the key owner's (for bots)."""
+        if "x-api-key" in request.headers:
+            owner = await require_api_key(request)
+            profile = await request.app[ACCOUNTS].profile(owner["id"])
+        else:
+            profile = await require_user(request)
+        return json_response(profile_body(profile))
 
     @rate_limited("password")
     async def forgot_password(self, request: web.Request) -> web.Response:
