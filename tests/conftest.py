@@ -107,8 +107,10 @@ def outbox():
 
 @pytest.fixture
 async def mail_client(serve, make_settings, outbox):
-    """A client of an app that sends its mail to `outbox`."""
-    return await serve(create_app(make_settings({"SMTP_URL": outbox.url})))
+    """A client of an app that sends its mail to `outbox` (with room in the password
+    rate-limit group for a whole reset flow and its failure cases)."""
+    env = {"SMTP_URL": outbox.url, "RATE_LIMIT_PASSWORD": "50/minute"}
+    return await serve(create_app(make_settings(env)))
 
 
 def free_port() -> int:

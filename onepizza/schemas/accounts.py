@@ -5,13 +5,22 @@ from __future__ import annotations
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 
+class NormalisedEmail(fields.Email):
+    """An email address, trimmed and lower-cased before it is validated."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.strip().lower()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class _Body(Schema):
     class Meta:
         unknown = EXCLUDE
 
 
 class RegisterSchema(_Body):
-    email = fields.Email(required=True, validate=validate.Length(max=254))
+    email = NormalisedEmail(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True)
     accountType = fields.String(
         load_default="personal", validate=validate.OneOf(["personal", "company"])
