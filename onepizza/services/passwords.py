@@ -14,9 +14,7 @@ MAX_BYTES = 72  # bcrypt ignores anything past 72 bytes; longer passwords are re
 class PasswordHasher:
     def __init__(self, rounds: int = 12):
         self._rounds = rounds
-        # Checked against when an email is unknown, so that a login for a missing account
-        # costs the same as a wrong password.
-        self._dummy_hash = bcrypt.hashpw(b"onepizza-dummy", bcrypt.gensalt(rounds)).decode()
+        self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
         salt = bcrypt.gensalt(self._rounds)
@@ -24,10 +22,14 @@ class PasswordHasher:
         return hashed.decode()
 
     async def verify(self, password: str, hashed: str | None) -> bool:
-        ok = await _in_executor(
-            bcrypt.checkpw, password.encode(), (hashed or self._dummy_hash).encode()
-        )
-        return ok and hashed is not None
+        """Check a password; with no hash (unknown account) check against a dummy one of
+        the same cost, so that both answers take the same time."""
+        if hashed is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = await self.hash("onepizza-dummy-password")
+            await _in_executor(bcrypt.checkpw, password.encode(), self._dummy_hash.encode())
+            return False
+        return await _in_executor(bcrypt.checkpw, password.encode(), hashed.encode())
 
 
 async def _in_executor(func, *args):

@@ -473,3 +473,36 @@ async def test_no_secret_reaches_the_logs(mail_client, outbox, caplog):
     assert "/api/auth/reset-password?token=[redacted]" in logged  # the access log ran
     for secret in (PASSWORD, body["apiKey"], new_key, token, session_cookie(client)):
         assert secret not in logged
+
+
+async def test_session_expiry_slides_when_used(client, database_url):
+    email, _ = await register(client)
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        # As if the session was last used long ago and is about to expire.
+        cur.execute(
+            "UPDATE sessions SET expires_at = now() + interval '1 minute', "
+            "data = jsonb_set(data, '{touched}', '0') "
+            "WHERE user_id = (SELECT id FROM users WHERE email = %s)",
+            (email,),
+        )
+    resp = await client.get("/api/auth/me")
+    assert resp.status == 200
+    assert "Max-Age=604800" in resp.headers["Set-Cookie"]
+    [(seconds_left,)] = db_rows(
+        database_url,
+        "SELECT extract(epoch FROM expires_at - now()) FROM sessions "
+        "WHERE user_id = (SELECT id FROM users WHERE email = %s)",
+        (email,),
+    )
+    assert seconds_left > 6 * 24 * 3600
+
+
+async def test_expired_session_is_refused(client, database_url):
+    email, _ = await register(client)
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "UPDATE sessions SET expires_at = now() - interval '1 second' "
+            "WHERE user_id = (SELECT id FROM users WHERE email = %s)",
+            (email,),
+        )
+    assert (await client.get("/api/auth/me")).status == 401
