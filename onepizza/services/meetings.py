@@ -1,0 +1,295 @@
+"""Meeting lifecycle: create, list, settings, end (with its one charge), guest meetings,
+scheduled activation and the empty-meeting grace period."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import secrets
+import string
+from datetime import UTC, datetime
+from typing import Protocol
+
+from onepizza.db import cursor, transaction
+from onepizza.db import ledger as ledger_sql
+from onepizza.db import meetings as meeting_sql
+from onepizza.errors import Forbidden, NotFound, PaymentRequired
+from onepizza.live.state import DEFAULT_SETTINGS, LiveMeeting, LiveState
+from onepizza.services.tokens import digest
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_MAX_SLEEP = 60.0  # seconds; also catches meetings scheduled by other processes
+
+
+class MeetingEvents(Protocol):
+    """What the realtime layer does when the lifecycle changes."""
+
+    async def meeting_ended(self, meeting_id: str, reason: str) -> None: ...
+
+    async def settings_updated(self, meeting_id: str, settings: dict) -> None: ...
+
+
+def new_meeting_id() -> str:
+    """`abc-defg-hij`: ten random lower-case letters (about 47 bits)."""
+    letters = string.ascii_lowercase
+    part = lambda n: "".join(secrets.choice(letters) for _ in range(n))  # noqa: E731
+    return f"{part(3)}-{part(4)}-{part(3)}"
+
+
+def new_admin_token() -> str:
+    return secrets.token_hex(24)
+
+
+class MeetingService:
+    def __init__(self, pool, live: LiveState, *, grace_seconds: float):
+        self._pool = pool
+        self._live = live
+        self._grace = grace_seconds
+        self._events: MeetingEvents | None = None
+        self._wake_scheduler = asyncio.Event()
+        self._grace_timers: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    def set_events(self, events: MeetingEvents) -> None:
+        self._events = events
+
+    # --- creating and reading ---------------------------------------------------------
+
+    async def create(
+        self, owner: dict, *, title: str, scheduled_at: datetime | None, settings: dict
+    ) -> tuple[dict, str]:
+        """A new meeting of the owner (their company's, for a member); 402 without credit.
+        Returns its row and the admin token, which is shown only now."""
+        settings = {**DEFAULT_SETTINGS, **settings}
+        status = "scheduled" if scheduled_at else "active"
+        token = new_admin_token()
+        async with transaction(self._pool) as cur:
+            balance = await ledger_sql.balance(
+                cur, user_id=owner["id"], company_id=owner["company_id"]
+            )
+            if balance <= 0:
+                raise PaymentRequired(
+                    "Insufficient credits: top up your balance to create meetings"
+                )
+            row = None
+            while row is None:
+                row = await meeting_sql.insert(
+                    cur,
+                    meeting_id=new_meeting_id(),
+                    owner_id=owner["id"],
+                    company_id=owner["company_id"],
+                    title=title,
+                    admin_token_hash=digest(token),
+                    status=status,
+                    settings=settings,
+                    scheduled_at=scheduled_at,
+                )
+        if status == "active":
+            await self._live.add_meeting(self._live_meeting(row))
+        else:
+            self._wake_scheduler.set()
+        return row, token
+
+    async def create_guest(self, title: str) -> tuple[LiveMeeting, str]:
+        token = new_admin_token()
+        meeting_id = new_meeting_id()
+        while await self._live.meeting(meeting_id) is not None:
+            meeting_id = new_meeting_id()
+        meeting = LiveMeeting(
+            meeting_id=meeting_id,
+            title=title,
+            admin_token_hash=digest(token),
+            owner_id=None,
+            guest=True,
+        )
+        await self._live.add_meeting(meeting)
+        return meeting, token
+
+    def _live_meeting(self, row: dict) -> LiveMeeting:
+        started = row.get("started_at")
+        return LiveMeeting(
+            meeting_id=row["id"],
+            title=row["title"],
+            admin_token_hash=bytes(row["admin_token_hash"]),
+            owner_id=row["owner_id"],
+            company_id=row["company_id"],
+            settings={**DEFAULT_SETTINGS, **row["settings"]},
+            created_at=int(row["created_at"].timestamp() * 1000),
+            started_at=started.timestamp() if started else datetime.now(UTC).timestamp(),
+            peak_participants=row.get("peak_participants") or 0,
+        )
+
+    async def owned(self, user: dict, meeting_id: str) -> dict:
+        """A scheduled or active meeting the user may manage; 404 otherwise."""
+        async with cursor(self._pool) as cur:
+            row = await meeting_sql.get_live(cur, meeting_id)
+        if row is None or not _visible_to(row, user):
+            raise NotFound("Meeting not found")
+        return row
+
+    async def list(self, user: dict, *, scheduled_only: bool = False) -> list[dict]:
+        async with cursor(self._pool) as cur:
+            return await meeting_sql.list_live(
+                cur,
+                owner_id=user["id"],
+                company_id=user["company_id"],
+                status="scheduled" if scheduled_only else None,
+            )
+
+    async def live(self, meeting_id: str) -> LiveMeeting | None:
+        return await self._live.meeting(meeting_id)
+
+    async def history(self, user: dict, *, limit: int, offset: int) -> list[dict]:
+        async with cursor(self._pool) as cur:
+            return await meeting_sql.history(
+                cur,
+                owner_id=user["id"],
+                company_id=user["company_id"],
+                limit=limit,
+                offset=offset,
+            )
+
+    # --- admin token ------------------------------------------------------------------
+
+    @staticmethod
+    def check_admin_token(expected: bytes, token: str | None) -> None:
+        if not token or not hmac.compare_digest(expected, digest(token)):
+            raise Forbidden("Missing or invalid x-admin-token")
+
+    # --- settings ---------------------------------------------------------------------
+
+    async def update_settings(self, meeting_id: str, changes: dict) -> dict:
+        """Apply validated changes to a live meeting (and its stored row); broadcast them."""
+        settings = await self._live.update_settings(meeting_id, changes)
+        if settings is None:
+            raise NotFound("Meeting not found")
+        meeting = await self._live.meeting(meeting_id)
+        if not meeting.guest:
+            async with cursor(self._pool) as cur:
+                await meeting_sql.update_settings(cur, meeting_id, settings, meeting.title)
+        if self._events:
+            await self._events.settings_updated(meeting_id, settings)
+        return settings
+
+    # --- ending -----------------------------------------------------------------------
+
+    async def end(self, meeting_id: str, reason: str) -> dict | None:
+        """End a live meeting: one history row and one charge, whoever else races to end
+        it; participants are told. Returns the ended row (None for a guest meeting or
+        when another caller ended it first)."""
+        self._cancel_grace(meeting_id)
+        live = await self._live.remove_meeting(meeting_id)
+        if live is not None and self._events:
+            await self._events.meeting_ended(meeting_id, reason)
+        if live is not None and live.guest:
+            return None
+        peak = live.peak_participants if live else 0
+        async with transaction(self._pool) as cur:
+            row = await meeting_sql.end(cur, meeting_id, peak=peak)
+            if row is None:
+                return None
+            if row["cost_usd"] > 0:
+                minutes = round(row["duration_minutes"])
+                await ledger_sql.apply(
+                    cur,
+                    user_id=row["owner_id"],
+                    company_id=row["company_id"],
+                    amount=-row["cost_usd"],
+                    kind="meeting_charge",
+                    meeting_id=meeting_id,
+                    description=(
+                        f"Meeting {meeting_id} ({minutes}m, {row['peak_participants']} "
+                        "participants)"
+                    ),
+                )
+        return row
+
+    async def cancel(self, meeting_id: str) -> bool:
+        async with cursor(self._pool) as cur:
+            cancelled = await meeting_sql.cancel(cur, meeting_id)
+        self._wake_scheduler.set()
+        return cancelled
+
+    # --- the empty-meeting grace period -----------------------------------------------
+
+    def meeting_emptied(self, meeting_id: str) -> None:
+        """The last participant left: end the meeting unless someone rejoins in time."""
+        self._cancel_grace(meeting_id)
+        loop = asyncio.get_running_loop()
+        self._grace_timers[meeting_id] = loop.call_later(
+            self._grace, self._spawn, self._end_if_still_empty(meeting_id)
+        )
+
+    def participant_arrived(self, meeting_id: str) -> None:
+        self._cancel_grace(meeting_id)
+
+    def _cancel_grace(self, meeting_id: str) -> None:
+        timer = self._grace_timers.pop(meeting_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def _end_if_still_empty(self, meeting_id: str) -> None:
+        self._grace_timers.pop(meeting_id, None)
+        meeting = await self._live.meeting(meeting_id)
+        if meeting is not None and not meeting.participants:
+            await self.end(meeting_id, "The meeting ended because everyone left")
+
+    def _spawn(self, coro) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- start, scheduler and shutdown ------------------------------------------------
+
+    async def restore(self) -> None:
+        """After a restart: active meetings are live again (empty, so their grace starts)."""
+        async with cursor(self._pool) as cur:
+            rows = await meeting_sql.all_active(cur)
+        for row in rows:
+            await self._live.add_meeting(self._live_meeting(row))
+            self.meeting_emptied(row["id"])
+
+    async def run_scheduler(self, stop: asyncio.Event) -> None:
+        """Activate scheduled meetings at their time: sleep until the next one is due (or a
+        meeting is scheduled or cancelled), never polling every second."""
+        while not stop.is_set():
+            delay = SCHEDULER_MAX_SLEEP
+            try:
+                async with transaction(self._pool) as cur:
+                    for row in await meeting_sql.activate_due(cur):
+                        await self._live.add_meeting(self._live_meeting(row))
+                        log.info("scheduled meeting %s is now active", row["id"])
+                async with cursor(self._pool) as cur:
+                    next_at = await meeting_sql.next_scheduled_at(cur)
+                if next_at is not None:
+                    delay = min(delay, max(0.0, (next_at - datetime.now(UTC)).total_seconds()))
+            except Exception as exc:  # the database may be away; try again later
+                log.warning("scheduler round failed: %s", type(exc).__name__)
+                delay = 5.0
+            self._wake_scheduler.clear()
+            waits = [
+                asyncio.ensure_future(stop.wait()),
+                asyncio.ensure_future(self._wake_scheduler.wait()),
+            ]
+            await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waits:
+                waiter.cancel()
+
+    async def shutdown(self) -> None:
+        """Leave live meetings as they are in the database (active: a restarted server
+        picks them up); stop timers and finish endings under way."""
+        for timer in self._grace_timers.values():
+            timer.cancel()
+        self._grace_timers.clear()
+        if self._tasks:
+            with contextlib.suppress(Exception):
+                await asyncio.wait(self._tasks, timeout=10)
+
+
+def _visible_to(row: dict, user: dict) -> bool:
+    if row["owner_id"] == user["id"]:
+        return True
+    return row["company_id"] is not None and row["company_id"] == user.get("company_id")
