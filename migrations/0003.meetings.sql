@@ -3,6 +3,7 @@
 
 CREATE TABLE meetings (
     id                 text PRIMARY KEY,
+    seq                bigserial UNIQUE,
     owner_id           bigint NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     company_id         bigint REFERENCES companies(id) ON DELETE SET NULL,
     title              text NOT NULL CHECK (length(title) <= 200),

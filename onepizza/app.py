@@ -22,13 +22,17 @@ from onepizza.config import Settings
 from onepizza.db import DB_POOL, create_pool, cursor
 from onepizza.db import password_resets as reset_sql
 from onepizza.db import sessions as session_sql
+from onepizza.live.state import MemoryLiveState
+from onepizza.realtime.notifier import SocketMeetingEvents
+from onepizza.realtime.server import SIO
 from onepizza.realtime.server import attach as attach_socketio
 from onepizza.services.accounts import AccountService
 from onepizza.services.api_keys import ApiKeyService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
+from onepizza.services.meetings import MeetingService
 from onepizza.services.ratelimit import RateLimiter
-from onepizza.services.registry import ACCOUNTS, API_KEYS, COMPANIES, MAILER
+from onepizza.services.registry import ACCOUNTS, API_KEYS, COMPANIES, LIVE, MAILER, MEETINGS
 
 HOUSEKEEPING_INTERVAL = 3600  # seconds between purges of expired sessions and tokens
 POOL_CLOSE_TIMEOUT = 5.0
@@ -56,6 +60,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_rate_limiter)
     app.cleanup_ctx.append(_services)
+    app.cleanup_ctx.append(_meetings)
     app.cleanup_ctx.append(_housekeeping)
     setup_routes(app)
     attach_socketio(app, settings)
@@ -95,6 +100,21 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     await app[ACCOUNTS].seed_admin()
     yield
     await mailer.close()
+
+
+async def _meetings(app: web.Application) -> AsyncIterator[None]:
+    """Live meeting state, the meeting service and its scheduler loop."""
+    live = MemoryLiveState()
+    service = MeetingService(app[DB_POOL], live, grace_seconds=app[SETTINGS].meeting_grace_seconds)
+    service.set_events(SocketMeetingEvents(app[SIO]))
+    app[LIVE] = live
+    app[MEETINGS] = service
+    stop = asyncio.Event()
+    scheduler = asyncio.create_task(service.run_scheduler(stop), name="meeting-scheduler")
+    yield
+    stop.set()
+    await scheduler
+    await service.shutdown()
 
 
 async def _housekeeping(app: web.Application) -> AsyncIterator[None]:

@@ -8,6 +8,8 @@ from onepizza.api.accounts import AccountHandlers
 from onepizza.api.api_keys import ApiKeyHandlers
 from onepizza.api.companies import CompanyHandlers
 from onepizza.api.health import HealthHandlers
+from onepizza.api.ice import IceHandlers
+from onepizza.api.meetings import MeetingHandlers
 from onepizza.api.pages import WEB_DIR, PageHandlers
 
 
@@ -17,6 +19,7 @@ def setup_routes(app: web.Application) -> None:
     accounts = AccountHandlers()
     keys = ApiKeyHandlers()
     companies = CompanyHandlers()
+    meetings = MeetingHandlers()
 
     app.router.add_post("/api/auth/register", accounts.register, name="auth-register")
     app.router.add_post("/api/auth/login", accounts.login, name="auth-login")
@@ -42,6 +45,24 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/health", health.health, name="health")
     app.router.add_get("/health/liveness", health.liveness, name="health-liveness")
     app.router.add_get("/health/readiness", health.readiness, name="health-readiness")
+
+    # Fixed paths before /api/meetings/{meeting_id}, which would otherwise match them.
+    app.router.add_post("/api/meetings/guest", meetings.create_guest, name="meetings-guest")
+    app.router.add_get("/api/meetings/history", meetings.history, name="meetings-history")
+    app.router.add_get(
+        "/api/meetings/scheduled/list", meetings.scheduled, name="meetings-scheduled"
+    )
+    app.router.add_post("/api/meetings", meetings.create, name="meetings-create")
+    app.router.add_get("/api/meetings", meetings.list, name="meetings-list")
+    one = "/api/meetings/{meeting_id}"
+    app.router.add_get(one, meetings.get, name="meeting-get")
+    app.router.add_delete(one, meetings.delete, name="meeting-delete")
+    app.router.add_patch(one + "/settings", meetings.update_settings, name="meeting-settings")
+    app.router.add_post(one + "/lock", meetings.lock, name="meeting-lock")
+    app.router.add_post(one + "/unlock", meetings.unlock, name="meeting-unlock")
+    app.router.add_post(one + "/invite", meetings.invite, name="meeting-invite")
+
+    app.router.add_get("/api/config/ice-servers", IceHandlers().ice_servers, name="ice-servers")
 
     app.router.add_get("/", pages.page("index.html"), name="home")
     app.router.add_static("/static/", WEB_DIR, name="static", follow_symlinks=False)

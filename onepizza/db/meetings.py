@@ -149,7 +149,7 @@ async def end(cur, meeting_id: str, *, peak: int) -> dict | None:
 async def history(cur, *, owner_id: int, company_id: int | None, limit: int, offset: int):
     await cur.execute(
         """
-        SELECT id AS row_id, id, title, started_at, ended_at, duration_minutes,
+        SELECT seq, id, title, started_at, ended_at, duration_minutes,
                peak_participants, cost_usd
         FROM meetings
         WHERE status = 'ended'

@@ -162,10 +162,11 @@ class MeetingService:
     # --- settings ---------------------------------------------------------------------
 
     async def update_settings(self, meeting_id: str, changes: dict) -> dict:
-        """Apply validated changes to a live meeting (and its stored row); broadcast them."""
+        """Apply validated changes to a live meeting (and its stored row) and broadcast
+        them; a scheduled meeting has only its stored row changed."""
         settings = await self._live.update_settings(meeting_id, changes)
         if settings is None:
-            raise NotFound("Meeting not found")
+            return await self._update_stored_settings(meeting_id, changes)
         meeting = await self._live.meeting(meeting_id)
         if not meeting.guest:
             async with cursor(self._pool) as cur:
@@ -173,6 +174,20 @@ class MeetingService:
         if self._events:
             await self._events.settings_updated(meeting_id, settings)
         return settings
+
+    async def _update_stored_settings(self, meeting_id: str, changes: dict) -> dict:
+        async with transaction(self._pool) as cur:
+            row = await meeting_sql.get_live(cur, meeting_id)
+            if row is None:
+                raise NotFound("Meeting not found")
+            settings = {**DEFAULT_SETTINGS, **row["settings"]}
+            settings.update({k: v for k, v in changes.items() if k in DEFAULT_SETTINGS})
+            title = changes.get("title", row["title"])
+            await meeting_sql.update_settings(cur, meeting_id, settings, title)
+        return settings
+
+    async def add_invite(self, meeting_id: str, token_hash: bytes, name: str | None) -> bool:
+        return await self._live.add_invite(meeting_id, token_hash, name)
 
     # --- ending -----------------------------------------------------------------------
 
@@ -253,11 +268,16 @@ class MeetingService:
             self.meeting_emptied(row["id"])
 
     async def run_scheduler(self, stop: asyncio.Event) -> None:
-        """Activate scheduled meetings at their time: sleep until the next one is due (or a
-        meeting is scheduled or cancelled), never polling every second."""
+        """Restore active meetings, then activate scheduled ones at their time: sleep until
+        the next one is due (or a meeting is scheduled or cancelled), never polling every
+        second. A database that is away only delays the next round."""
+        restored = False
         while not stop.is_set():
             delay = SCHEDULER_MAX_SLEEP
             try:
+                if not restored:
+                    await self.restore()
+                    restored = True
                 async with transaction(self._pool) as cur:
                     for row in await meeting_sql.activate_due(cur):
                         await self._live.add_meeting(self._live_meeting(row))

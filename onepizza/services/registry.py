@@ -2,12 +2,16 @@
 
 from aiohttp import web
 
+from onepizza.live.state import LiveState
 from onepizza.services.accounts import AccountService
 from onepizza.services.api_keys import ApiKeyService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
+from onepizza.services.meetings import MeetingService
 
 ACCOUNTS = web.AppKey("accounts", AccountService)
 API_KEYS = web.AppKey("api_keys", ApiKeyService)
 COMPANIES = web.AppKey("companies", CompanyService)
 MAILER = web.AppKey("mailer", Mailer)
+LIVE = web.AppKey("live", LiveState)
+MEETINGS = web.AppKey("meetings", MeetingService)

@@ -1,0 +1,224 @@
+"""§3 to §8: meetings over REST: create, list, get, end, guest, scheduled, settings, history."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from aiohttp import web
+
+from onepizza.api.auth import require_api_key, require_user_or_api_key
+from onepizza.api.format import epoch_ms, iso, iso_ms
+from onepizza.api.ratelimit import rate_limited
+from onepizza.api.request import json_response, load_body
+from onepizza.errors import BadRequest, Unauthorized
+from onepizza.live.state import LiveMeeting
+from onepizza.schemas.meetings import (
+    CreateMeetingSchema,
+    GuestMeetingSchema,
+    InviteSchema,
+    SettingsSchema,
+)
+from onepizza.services.registry import MEETINGS
+from onepizza.services.tokens import digest, new_invite_code
+
+SETTING_KEYS = ("muteOnJoin", "videoOffOnJoin", "maxParticipants", "locked", "waitingRoom")
+
+
+def participant_body(p) -> dict:
+    return {
+        "participantId": p.participant_id,
+        "name": p.name,
+        "isMuted": p.is_muted,
+        "isVideoOff": p.is_video_off,
+        "isScreenSharing": p.is_screen_sharing,
+        "joinedAt": p.joined_at,
+    }
+
+
+def settings_body(settings: dict) -> dict:
+    return {key: settings[key] for key in SETTING_KEYS}
+
+
+class MeetingHandlers:
+    @rate_limited("api")
+    async def create(self, request: web.Request) -> web.Response:
+        owner = await require_api_key(request)
+        body = await load_body(request, CreateMeetingSchema())
+        settings = {key: body[key] for key in SETTING_KEYS if key in body}
+        row, token = await request.app[MEETINGS].create(
+            owner, title=body["title"], scheduled_at=body["scheduledAt"], settings=settings
+        )
+        payload = {
+            "meetingId": row["id"],
+            "adminToken": token,
+            "joinUrl": f"/join/{row['id']}",
+            "title": row["title"],
+        }
+        if row["scheduled_at"] is not None:
+            payload["scheduledAt"] = iso_ms(row["scheduled_at"])
+        payload["status"] = row["status"]
+        payload["settings"] = settings_body(row["settings"])
+        return json_response(payload, status=201)
+
+    @rate_limited("guest")
+    async def create_guest(self, request: web.Request) -> web.Response:
+        body = await load_body(request, GuestMeetingSchema())
+        meeting, token = await request.app[MEETINGS].create_guest(body["title"])
+        return json_response(
+            {
+                "meetingId": meeting.meeting_id,
+                "adminToken": token,
+                "joinUrl": f"/join/{meeting.meeting_id}",
+                "title": meeting.title,
+            },
+            status=201,
+        )
+
+    @rate_limited("api")
+    async def list(self, request: web.Request) -> web.Response:
+        owner = await require_api_key(request)
+        service = request.app[MEETINGS]
+        meetings = []
+        for row in await service.list(owner):
+            live = await service.live(row["id"])
+            item = {"meetingId": row["id"], "title": row["title"], "status": row["status"]}
+            if row["scheduled_at"] is not None:
+                item["scheduledAt"] = iso_ms(row["scheduled_at"])
+            item["participantCount"] = len(live.participants) if live else 0
+            item["createdAt"] = epoch_ms(row["created_at"])
+            meetings.append(item)
+        return json_response({"meetings": meetings})
+
+    @rate_limited("api")
+    async def scheduled(self, request: web.Request) -> web.Response:
+        owner = await require_api_key(request)
+        rows = await request.app[MEETINGS].list(owner, scheduled_only=True)
+        meetings = [
+            {
+                "meetingId": row["id"],
+                "title": row["title"],
+                "scheduledAt": iso_ms(row["scheduled_at"]),
+                "status": row["status"],
+                "createdAt": epoch_ms(row["created_at"]),
+            }
+            for row in rows
+        ]
+        return json_response({"meetings": meetings})
+
+    @rate_limited("api")
+    async def get(self, request: web.Request) -> web.Response:
+        owner = await require_api_key(request)
+        service = request.app[MEETINGS]
+        row = await service.owned(owner, request.match_info["meeting_id"])
+        live = await service.live(row["id"])
+        participants = [participant_body(p) for p in live.participants.values()] if live else []
+        payload = {
+            "meetingId": row["id"],
+            "title": live.title if live else row["title"],
+            "status": row["status"],
+        }
+        if row["scheduled_at"] is not None:
+            payload["scheduledAt"] = iso_ms(row["scheduled_at"])
+        payload.update(
+            {
+                "createdAt": epoch_ms(row["created_at"]),
+                "participantCount": len(participants),
+                "participants": participants,
+                "settings": settings_body(live.settings if live else row["settings"]),
+            }
+        )
+        return json_response(payload)
+
+    async def delete(self, request: web.Request) -> web.Response:
+        """End an active meeting or cancel a scheduled one (x-api-key and x-admin-token;
+        a guest meeting needs only its admin token)."""
+        meeting_id = request.match_info["meeting_id"]
+        service = request.app[MEETINGS]
+        target = await _managed_meeting(request, meeting_id)
+        if isinstance(target, LiveMeeting):
+            await service.end(meeting_id, "The host ended the meeting")
+            return json_response({"message": "Meeting ended", "meetingId": meeting_id})
+        if target["status"] == "scheduled":
+            await service.cancel(meeting_id)
+            return json_response({"message": "Meeting cancelled", "meetingId": meeting_id})
+        await service.end(meeting_id, "The host ended the meeting")
+        return json_response({"message": "Meeting ended", "meetingId": meeting_id})
+
+    async def update_settings(self, request: web.Request) -> web.Response:
+        meeting_id = request.match_info["meeting_id"]
+        await _managed_meeting(request, meeting_id)
+        changes = await load_body(request, SettingsSchema())
+        settings = await request.app[MEETINGS].update_settings(meeting_id, changes)
+        return json_response({"meetingId": meeting_id, "settings": settings_body(settings)})
+
+    async def lock(self, request: web.Request) -> web.Response:
+        return await self._set_lock(request, True)
+
+    async def unlock(self, request: web.Request) -> web.Response:
+        return await self._set_lock(request, False)
+
+    async def _set_lock(self, request: web.Request, locked: bool) -> web.Response:
+        meeting_id = request.match_info["meeting_id"]
+        await _managed_meeting(request, meeting_id)
+        settings = await request.app[MEETINGS].update_settings(meeting_id, {"locked": locked})
+        return json_response({"meetingId": meeting_id, "locked": settings["locked"]})
+
+    async def invite(self, request: web.Request) -> web.Response:
+        meeting_id = request.match_info["meeting_id"]
+        await _managed_meeting(request, meeting_id)
+        body = await load_body(request, InviteSchema())
+        name = (body["name"] or "").strip() or None
+        token = new_invite_code()
+        if not await request.app[MEETINGS].add_invite(meeting_id, digest(token), name):
+            raise BadRequest("Invites can be made once the meeting is active")
+        join_url = f"/join/{meeting_id}?invite={token}"
+        if name:
+            join_url += f"&name={quote(name)}"
+        return json_response({"joinUrl": join_url, "inviteToken": token})
+
+    async def history(self, request: web.Request) -> web.Response:
+        user = await require_user_or_api_key(request)
+        limit = _bounded_int(request.query.get("limit"), default=50, low=1, high=200, name="limit")
+        offset = _bounded_int(
+            request.query.get("offset"), default=0, low=0, high=10**9, name="offset"
+        )
+        rows = await request.app[MEETINGS].history(user, limit=limit, offset=offset)
+        meetings = [
+            {
+                "id": r["seq"],
+                "meeting_id": r["id"],
+                "title": r["title"],
+                "started_at": iso(r["started_at"]),
+                "ended_at": iso(r["ended_at"]),
+                "duration_minutes": f"{r['duration_minutes']:.2f}",
+                "peak_participants": r["peak_participants"],
+                "cost_usd": f"{r['cost_usd']:.4f}",
+            }
+            for r in rows
+        ]
+        return json_response({"meetings": meetings})
+
+
+async def _managed_meeting(request: web.Request, meeting_id: str):
+    """The meeting the caller may manage: a live guest meeting with its admin token, or
+    the caller's own (x-api-key) with its admin token. 401 / 403 / 404 as the spec says."""
+    service = request.app[MEETINGS]
+    token = request.headers.get("x-admin-token")
+    live = await service.live(meeting_id)
+    if live is not None and live.guest:
+        service.check_admin_token(live.admin_token_hash, token)
+        return live
+    if "x-api-key" not in request.headers:
+        raise Unauthorized("Missing x-api-key header")
+    owner = await require_api_key(request)
+    row = await service.owned(owner, meeting_id)
+    service.check_admin_token(bytes(row["admin_token_hash"]), token)
+    return live if live is not None else row
+
+
+def _bounded_int(raw: str | None, *, default: int, low: int, high: int, name: str) -> int:
+    if raw is None:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise BadRequest(f"{name} must be a whole number from {low} to {high}")
+    return int(raw)

@@ -1,0 +1,77 @@
+"""Request schemas for meetings: create, guest, settings and invites."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates,
+    validates_schema,
+)
+
+MAX_PARTICIPANTS = validate.Range(min=1, max=100)
+
+
+class _Body(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+def _title(default: str):
+    return fields.String(load_default=default, validate=validate.Length(max=200))
+
+
+class CreateMeetingSchema(_Body):
+    title = _title("Untitled Meeting")
+    scheduledAt = fields.AwareDateTime(load_default=None, default_timezone=UTC)
+    muteOnJoin = fields.Boolean(load_default=False)
+    videoOffOnJoin = fields.Boolean(load_default=False)
+    maxParticipants = fields.Integer(load_default=50, strict=True, validate=MAX_PARTICIPANTS)
+    waitingRoom = fields.Boolean(load_default=False)
+
+    @validates("scheduledAt")
+    def in_the_future(self, value, **_kwargs):
+        if value is not None and value <= datetime.now(UTC):
+            raise ValidationError("scheduledAt must be in the future")
+
+    @post_load
+    def tidy(self, data, **_kwargs):
+        data["title"] = data["title"].strip() or "Untitled Meeting"
+        return data
+
+
+class GuestMeetingSchema(_Body):
+    title = _title("Quick Meeting")
+
+    @post_load
+    def tidy(self, data, **_kwargs):
+        data["title"] = data["title"].strip() or "Quick Meeting"
+        return data
+
+
+class SettingsSchema(_Body):
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    muteOnJoin = fields.Boolean()
+    videoOffOnJoin = fields.Boolean()
+    maxParticipants = fields.Integer(strict=True, validate=MAX_PARTICIPANTS)
+    locked = fields.Boolean()
+    waitingRoom = fields.Boolean()
+
+    @validates_schema
+    def not_empty(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("Nothing to change: send at least one setting")
+
+
+class InviteSchema(_Body):
+    name = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class KickSchema(_Body):
+    reason = fields.String(load_default=None, validate=validate.Length(max=500))
