@@ -28,11 +28,20 @@ from onepizza.realtime.server import SIO
 from onepizza.realtime.server import attach as attach_socketio
 from onepizza.services.accounts import AccountService
 from onepizza.services.api_keys import ApiKeyService
+from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
 from onepizza.services.meetings import MeetingService
 from onepizza.services.ratelimit import RateLimiter
-from onepizza.services.registry import ACCOUNTS, API_KEYS, COMPANIES, LIVE, MAILER, MEETINGS
+from onepizza.services.registry import (
+    ACCOUNTS,
+    API_KEYS,
+    CHAT,
+    COMPANIES,
+    LIVE,
+    MAILER,
+    MEETINGS,
+)
 
 HOUSEKEEPING_INTERVAL = 3600  # seconds between purges of expired sessions and tokens
 POOL_CLOSE_TIMEOUT = 5.0
@@ -109,6 +118,7 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
     service.set_events(SocketMeetingEvents(app[SIO]))
     app[LIVE] = live
     app[MEETINGS] = service
+    app[CHAT] = ChatService(app[DB_POOL], live)
     stop = asyncio.Event()
     scheduler = asyncio.create_task(service.run_scheduler(stop), name="meeting-scheduler")
     yield

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from urllib.parse import quote
 
 from aiohttp import web
@@ -10,15 +11,16 @@ from onepizza.api.auth import require_api_key, require_user_or_api_key
 from onepizza.api.format import epoch_ms, iso, iso_ms
 from onepizza.api.ratelimit import rate_limited
 from onepizza.api.request import json_response, load_body
-from onepizza.errors import BadRequest, Unauthorized
+from onepizza.errors import BadRequest, NotFound, Unauthorized
 from onepizza.live.state import LiveMeeting
 from onepizza.schemas.meetings import (
     CreateMeetingSchema,
     GuestMeetingSchema,
     InviteSchema,
+    KickSchema,
     SettingsSchema,
 )
-from onepizza.services.registry import MEETINGS
+from onepizza.services.registry import CHAT, MEETINGS
 from onepizza.services.tokens import digest, new_invite_code
 
 SETTING_KEYS = ("muteOnJoin", "videoOffOnJoin", "maxParticipants", "locked", "waitingRoom")
@@ -176,6 +178,57 @@ class MeetingHandlers:
             join_url += f"&name={quote(name)}"
         return json_response({"joinUrl": join_url, "inviteToken": token})
 
+    async def mute(self, request: web.Request) -> web.Response:
+        meeting_id, participant_id = await _controlled_participant(request)
+        await request.app[MEETINGS].mute(meeting_id, participant_id)
+        return json_response({"message": "Participant muted", "participantId": participant_id})
+
+    async def unmute(self, request: web.Request) -> web.Response:
+        meeting_id, participant_id = await _controlled_participant(request)
+        await request.app[MEETINGS].request_unmute(meeting_id, participant_id)
+        return json_response({"message": "Unmute request sent", "participantId": participant_id})
+
+    async def kick(self, request: web.Request) -> web.Response:
+        meeting_id, participant_id = await _controlled_participant(request)
+        body = await load_body(request, KickSchema())
+        reason = (body["reason"] or "").strip() or None
+        await request.app[MEETINGS].kick(meeting_id, participant_id, reason)
+        return json_response({"message": "Participant removed", "participantId": participant_id})
+
+    async def mute_all(self, request: web.Request) -> web.Response:
+        meeting_id = request.match_info["meeting_id"]
+        await _managed_meeting(request, meeting_id)
+        count = await request.app[MEETINGS].mute_all(meeting_id)
+        return json_response({"message": "All participants muted", "count": count})
+
+    async def transcript(self, request: web.Request) -> web.Response:
+        user = await require_user_or_api_key(request)
+        rows = await request.app[CHAT].transcript(user, request.match_info["meeting_id"])
+        messages = [
+            {
+                "participant_name": r["participant_name"],
+                "text": r["text"],
+                "created_at": iso(r["created_at"]),
+            }
+            for r in rows
+        ]
+        return json_response({"messages": messages})
+
+    async def transcript_download(self, request: web.Request) -> web.Response:
+        user = await require_user_or_api_key(request)
+        meeting_id = request.match_info["meeting_id"]
+        rows = await request.app[CHAT].transcript(user, meeting_id)
+        lines = [
+            f"[{r['created_at'].astimezone(UTC).strftime('%H:%M:%S')}] "
+            f"{r['participant_name']}: {r['text']}"
+            for r in rows
+        ]
+        return web.Response(
+            text="\n".join(lines) + ("\n" if lines else ""),
+            content_type="text/plain",
+            headers={"Content-Disposition": f'attachment; filename="transcript-{meeting_id}.txt"'},
+        )
+
     async def history(self, request: web.Request) -> web.Response:
         user = await require_user_or_api_key(request)
         limit = _bounded_int(request.query.get("limit"), default=50, low=1, high=200, name="limit")
@@ -214,6 +267,14 @@ async def _managed_meeting(request: web.Request, meeting_id: str):
     row = await service.owned(owner, meeting_id)
     service.check_admin_token(bytes(row["admin_token_hash"]), token)
     return live if live is not None else row
+
+
+async def _controlled_participant(request: web.Request) -> tuple[str, str]:
+    meeting_id = request.match_info["meeting_id"]
+    target = await _managed_meeting(request, meeting_id)
+    if not isinstance(target, LiveMeeting):
+        raise NotFound("Participant not found")
+    return meeting_id, request.match_info["participant_id"]
 
 
 def _bounded_int(raw: str | None, *, default: int, low: int, high: int, name: str) -> int:

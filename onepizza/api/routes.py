@@ -61,6 +61,17 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post(one + "/lock", meetings.lock, name="meeting-lock")
     app.router.add_post(one + "/unlock", meetings.unlock, name="meeting-unlock")
     app.router.add_post(one + "/invite", meetings.invite, name="meeting-invite")
+    app.router.add_post(one + "/mute-all", meetings.mute_all, name="meeting-mute-all")
+    who = one + "/participants/{participant_id}"
+    app.router.add_post(who + "/mute", meetings.mute, name="participant-mute")
+    app.router.add_post(who + "/unmute", meetings.unmute, name="participant-unmute")
+    app.router.add_post(who + "/kick", meetings.kick, name="participant-kick")
+    app.router.add_get(one + "/transcript", meetings.transcript, name="meeting-transcript")
+    app.router.add_get(
+        one + "/transcript/download",
+        meetings.transcript_download,
+        name="meeting-transcript-download",
+    )
 
     app.router.add_get("/api/config/ice-servers", IceHandlers().ice_servers, name="ice-servers")
 

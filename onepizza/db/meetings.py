@@ -55,6 +55,17 @@ async def get_live(cur, meeting_id: str) -> dict | None:
     return await cur.fetchone()
 
 
+async def owners(cur, meeting_id: str) -> dict | None:
+    """Who a meeting belongs to, whatever its status."""
+    await cur.execute("SELECT owner_id, company_id FROM meetings WHERE id = %s", (meeting_id,))
+    return await cur.fetchone()
+
+
+async def status(cur, meeting_id: str) -> dict | None:
+    await cur.execute("SELECT status, scheduled_at FROM meetings WHERE id = %s", (meeting_id,))
+    return await cur.fetchone()
+
+
 async def list_live(cur, *, owner_id: int, company_id: int | None, status=None) -> list[dict]:
     """Scheduled and active meetings of the user, or of their whole company."""
     statuses = [status] if status else ["scheduled", "active"]

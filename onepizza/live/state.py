@@ -53,6 +53,11 @@ class LiveMeeting:
     recording_host: str | None = None
     invites: dict[bytes, str | None] = field(default_factory=dict)
     waiting: dict[str, str] = field(default_factory=dict)  # sid -> name
+    admitted: set[str] = field(default_factory=set)  # sids let in from the waiting room
+    message_ids: dict[str, None] = field(default_factory=dict)  # recent chat ids, in order
+
+
+MAX_REMEMBERED_MESSAGES = 5000
 
 
 class LiveState(abc.ABC):
@@ -94,6 +99,30 @@ class LiveState(abc.ABC):
     @abc.abstractmethod
     async def use_invite(self, meeting_id: str, token_hash: bytes) -> bool: ...
 
+    @abc.abstractmethod
+    async def set_recording(self, meeting_id: str, host_name: str | None) -> bool: ...
+
+    @abc.abstractmethod
+    async def add_waiting(self, meeting_id: str, sid: str, name: str) -> int | None: ...
+
+    @abc.abstractmethod
+    async def remove_waiting(self, meeting_id: str, sid: str) -> tuple[str, int] | None: ...
+
+    @abc.abstractmethod
+    async def leave_waiting_rooms(self, sid: str) -> list[tuple[str, int]]: ...
+
+    @abc.abstractmethod
+    async def admit(self, meeting_id: str, sid: str) -> None: ...
+
+    @abc.abstractmethod
+    async def take_admission(self, meeting_id: str, sid: str) -> bool: ...
+
+    @abc.abstractmethod
+    async def remember_message(self, meeting_id: str, message_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def has_message(self, meeting_id: str, message_id: str) -> bool: ...
+
 
 class MemoryLiveState(LiveState):
     """LiveState in this process's memory."""
@@ -101,6 +130,7 @@ class MemoryLiveState(LiveState):
     def __init__(self):
         self._meetings: dict[str, LiveMeeting] = {}
         self._sockets: dict[str, tuple[str, str]] = {}  # sid -> (meeting_id, participant_id)
+        self._waiting: dict[str, set[str]] = {}  # sid -> meetings it waits for
 
     async def add_meeting(self, meeting: LiveMeeting) -> None:
         self._meetings[meeting.meeting_id] = meeting
@@ -183,3 +213,63 @@ class MemoryLiveState(LiveState):
     async def use_invite(self, meeting_id: str, token_hash: bytes) -> bool:
         meeting = self._meetings.get(meeting_id)
         return meeting is not None and meeting.invites.pop(token_hash, 0) != 0
+
+    async def set_recording(self, meeting_id: str, host_name: str | None) -> bool:
+        meeting = self._meetings.get(meeting_id)
+        if meeting is None:
+            return False
+        meeting.recording_host = host_name
+        return True
+
+    async def add_waiting(self, meeting_id: str, sid: str, name: str) -> int | None:
+        """Queue the socket; return the queue's length, or None without such a meeting."""
+        meeting = self._meetings.get(meeting_id)
+        if meeting is None:
+            return None
+        meeting.waiting[sid] = name
+        self._waiting.setdefault(sid, set()).add(meeting_id)
+        return len(meeting.waiting)
+
+    async def remove_waiting(self, meeting_id: str, sid: str) -> tuple[str, int] | None:
+        """Take the socket out of the queue; return its name and the queue's new length."""
+        meeting = self._meetings.get(meeting_id)
+        if meeting is None or sid not in meeting.waiting:
+            return None
+        name = meeting.waiting.pop(sid)
+        self._waiting.get(sid, set()).discard(meeting_id)
+        return name, len(meeting.waiting)
+
+    async def leave_waiting_rooms(self, sid: str) -> list[tuple[str, int]]:
+        left = []
+        for meeting_id in self._waiting.pop(sid, set()):
+            meeting = self._meetings.get(meeting_id)
+            if meeting is not None and meeting.waiting.pop(sid, None) is not None:
+                left.append((meeting_id, len(meeting.waiting)))
+            if meeting is not None:
+                meeting.admitted.discard(sid)
+        return left
+
+    async def admit(self, meeting_id: str, sid: str) -> None:
+        meeting = self._meetings.get(meeting_id)
+        if meeting is not None:
+            meeting.admitted.add(sid)
+            self._waiting.setdefault(sid, set()).add(meeting_id)
+
+    async def take_admission(self, meeting_id: str, sid: str) -> bool:
+        meeting = self._meetings.get(meeting_id)
+        if meeting is None or sid not in meeting.admitted:
+            return False
+        meeting.admitted.discard(sid)
+        return True
+
+    async def remember_message(self, meeting_id: str, message_id: str) -> None:
+        meeting = self._meetings.get(meeting_id)
+        if meeting is None:
+            return
+        meeting.message_ids[message_id] = None
+        if len(meeting.message_ids) > MAX_REMEMBERED_MESSAGES:
+            del meeting.message_ids[next(iter(meeting.message_ids))]
+
+    async def has_message(self, meeting_id: str, message_id: str) -> bool:
+        meeting = self._meetings.get(meeting_id)
+        return meeting is not None and message_id in meeting.message_ids

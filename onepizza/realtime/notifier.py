@@ -9,6 +9,10 @@ def meeting_room(meeting_id: str) -> str:
     return f"meeting:{meeting_id}"
 
 
+def hosts_room(meeting_id: str) -> str:
+    return f"meeting:{meeting_id}:hosts"
+
+
 SETTING_KEYS = ("muteOnJoin", "videoOffOnJoin", "maxParticipants", "locked", "waitingRoom")
 
 
@@ -24,3 +28,13 @@ class SocketMeetingEvents:
     async def settings_updated(self, meeting_id: str, settings: dict) -> None:
         payload = {key: settings[key] for key in SETTING_KEYS}
         await self._sio.emit("meeting:settings-updated", payload, room=meeting_room(meeting_id))
+
+    async def to_socket(self, sid: str, event: str, data: dict) -> None:
+        await self._sio.emit(event, data, to=sid)
+
+    async def to_meeting(self, meeting_id: str, event: str, data: dict, skip_sid=None) -> None:
+        await self._sio.emit(event, data, room=meeting_room(meeting_id), skip_sid=skip_sid)
+
+    async def remove_socket(self, sid: str, meeting_id: str) -> None:
+        await self._sio.leave_room(sid, meeting_room(meeting_id))
+        await self._sio.leave_room(sid, hosts_room(meeting_id))

@@ -45,9 +45,13 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
 
 
 def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
+    from onepizza.realtime import chat, meetings, signaling, waiting_room
+
     sio = create_sio(settings)
     sio.attach(app, socketio_path="socket.io")
     app[SIO] = sio
+    for module in (meetings, signaling, chat, waiting_room):
+        module.register(sio, app)
 
     async def shutdown(_app: web.Application) -> None:
         # Tell clients to reconnect elsewhere instead of waiting out a dead socket. The close

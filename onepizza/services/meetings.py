@@ -16,7 +16,7 @@ from onepizza.db import cursor, transaction
 from onepizza.db import ledger as ledger_sql
 from onepizza.db import meetings as meeting_sql
 from onepizza.errors import Forbidden, NotFound, PaymentRequired
-from onepizza.live.state import DEFAULT_SETTINGS, LiveMeeting, LiveState
+from onepizza.live.state import DEFAULT_SETTINGS, LiveMeeting, LiveState, Participant
 from onepizza.services.tokens import digest
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,25 @@ class MeetingEvents(Protocol):
     async def meeting_ended(self, meeting_id: str, reason: str) -> None: ...
 
     async def settings_updated(self, meeting_id: str, settings: dict) -> None: ...
+
+    async def to_socket(self, sid: str, event: str, data: dict) -> None: ...
+
+    async def to_meeting(self, meeting_id: str, event: str, data: dict, skip_sid=None) -> None: ...
+
+    async def remove_socket(self, sid: str, meeting_id: str) -> None: ...
+
+
+class JoinRefused(Exception):
+    """A socket may not join; the message is for the person joining."""
+
+
+WAITING_ROOM_REQUIRED = (
+    "This meeting has a waiting room: use waiting-room:join and wait to be admitted"
+)
+
+
+def iso_utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def new_meeting_id() -> str:
@@ -151,6 +170,105 @@ class MeetingService:
                 limit=limit,
                 offset=offset,
             )
+
+    # --- joining and leaving --------------------------------------------------------
+
+    async def join(
+        self,
+        meeting_id: str,
+        *,
+        sid: str,
+        name: str,
+        admin_token: str | None,
+        invite_token: str | None,
+    ) -> tuple[LiveMeeting, Participant, bool]:
+        """Admit a socket to a live meeting as a new participant, or raise JoinRefused.
+        Returns the meeting, the participant and whether an invite was spent."""
+        meeting = await self._live.meeting(meeting_id)
+        if meeting is None:
+            raise JoinRefused(await self._why_not_live(meeting_id))
+        is_admin = bool(admin_token) and hmac.compare_digest(
+            meeting.admin_token_hash, digest(admin_token)
+        )
+        let_in = is_admin or await self._live.take_admission(meeting_id, sid)
+        invited = False
+        if not let_in and invite_token:
+            invited = await self._live.use_invite(meeting_id, digest(invite_token))
+            let_in = invited
+        if not let_in and meeting.settings["locked"]:
+            raise JoinRefused("This meeting is locked")
+        if not let_in and meeting.settings["waitingRoom"]:
+            raise JoinRefused(WAITING_ROOM_REQUIRED)
+        if len(meeting.participants) >= meeting.settings["maxParticipants"]:
+            raise JoinRefused("This meeting is full")
+        participant = Participant(
+            participant_id=secrets.token_hex(4),
+            sid=sid,
+            name=name,
+            is_admin=is_admin,
+            is_muted=meeting.settings["muteOnJoin"],
+            is_video_off=meeting.settings["videoOffOnJoin"],
+        )
+        await self._live.add_participant(meeting_id, participant)
+        self.participant_arrived(meeting_id)
+        return meeting, participant, invited
+
+    async def _why_not_live(self, meeting_id: str) -> str:
+        async with cursor(self._pool) as cur:
+            row = await meeting_sql.status(cur, meeting_id)
+        if row is None:
+            return "Meeting not found"
+        if row["status"] == "scheduled":
+            return f"This meeting is scheduled for {iso_utc(row['scheduled_at'])}"
+        return "This meeting has ended"
+
+    async def leave(self, sid: str) -> tuple[LiveMeeting, Participant] | None:
+        """Take the socket out of its meeting; start the grace period if it was the last."""
+        left = await self._live.remove_participant(sid)
+        if left is not None and not left[0].participants:
+            self.meeting_emptied(left[0].meeting_id)
+        return left
+
+    # --- host controls ----------------------------------------------------------------
+
+    async def _target(self, meeting_id: str, participant_id: str) -> Participant:
+        participant = await self._live.participant(meeting_id, participant_id)
+        if participant is None:
+            raise NotFound("Participant not found")
+        return participant
+
+    async def mute(self, meeting_id: str, participant_id: str) -> None:
+        target = await self._target(meeting_id, participant_id)
+        await self._live.update_participant(target.sid, is_muted=True)
+        await self._events.to_socket(target.sid, "admin:mute", {})
+        await self._events.to_meeting(
+            meeting_id, "participant:updated", {"participantId": participant_id, "isMuted": True}
+        )
+
+    async def request_unmute(self, meeting_id: str, participant_id: str) -> None:
+        target = await self._target(meeting_id, participant_id)
+        await self._events.to_socket(target.sid, "admin:unmute", {})
+
+    async def kick(self, meeting_id: str, participant_id: str, reason: str | None) -> None:
+        """Remove a participant at once: out of the rooms, told why, told nothing more."""
+        target = await self._target(meeting_id, participant_id)
+        await self.leave(target.sid)
+        await self._events.remove_socket(target.sid, meeting_id)
+        await self._events.to_socket(
+            target.sid, "admin:kick", {"reason": reason or "You were removed by the host"}
+        )
+        await self._events.to_meeting(
+            meeting_id, "participant:left", {"participantId": participant_id, "name": target.name}
+        )
+
+    async def mute_all(self, meeting_id: str) -> int:
+        meeting = await self._live.meeting(meeting_id)
+        if meeting is None:
+            raise NotFound("Meeting not found")
+        for participant in list(meeting.participants.values()):
+            await self._live.update_participant(participant.sid, is_muted=True)
+        await self._events.to_meeting(meeting_id, "meeting:all-muted", {})
+        return len(meeting.participants)
 
     # --- admin token ------------------------------------------------------------------
 

@@ -1,0 +1,36 @@
+"""Chat events (§10): messages with replies, and reactions to messages."""
+
+from __future__ import annotations
+
+import socketio
+from aiohttp import web
+
+from onepizza.realtime import payloads
+from onepizza.realtime.meetings import handler_for, located
+from onepizza.realtime.notifier import meeting_room
+from onepizza.services.chat import ChatRefused
+from onepizza.services.registry import CHAT
+
+
+def register(sio: socketio.AsyncServer, app: web.Application) -> None:
+    on = handler_for(sio)
+
+    @on("chat:message")
+    async def chat_message(sid, data):
+        data = payloads.as_dict(data)
+        meeting, me = await located(app, sid)
+        try:
+            message = await app[CHAT].post(meeting, me, data.get("text"), data.get("replyTo"))
+        except ChatRefused as exc:
+            raise payloads.BadPayload(str(exc)) from None
+        await sio.emit("chat:message", message, room=meeting_room(meeting.meeting_id))
+
+    @on("chat:react")
+    async def chat_react(sid, data):
+        data = payloads.as_dict(data)
+        meeting, me = await located(app, sid)
+        try:
+            reaction = await app[CHAT].react(meeting, me, data.get("msgId"), data.get("emoji"))
+        except ChatRefused as exc:
+            raise payloads.BadPayload(str(exc)) from None
+        await sio.emit("chat:react", reaction, room=meeting_room(meeting.meeting_id))

@@ -1,0 +1,38 @@
+"""WebRTC signaling (§12): offers, answers and ICE candidates, to one named participant of
+the sender's own meeting, with `from` set by the server."""
+
+from __future__ import annotations
+
+import socketio
+from aiohttp import web
+
+from onepizza.realtime import payloads
+from onepizza.realtime.meetings import handler_for, located
+from onepizza.services.registry import LIVE
+
+SIGNALS = {
+    "signal:offer": "offer",
+    "signal:answer": "answer",
+    "signal:ice-candidate": "candidate",
+}
+
+
+def register(sio: socketio.AsyncServer, app: web.Application) -> None:
+    on = handler_for(sio)
+
+    def relay(event: str, field: str):
+        async def handler(sid, data):
+            data = payloads.as_dict(data)
+            to = payloads.text(data, "to", max_length=64)
+            body = payloads.bounded(data.get(field))
+            meeting, me = await located(app, sid)
+            target = await app[LIVE].participant(meeting.meeting_id, to)
+            if target is None:
+                raise payloads.BadPayload("No such participant in this meeting")
+            await sio.emit(event, {"from": me.participant_id, field: body}, to=target.sid)
+
+        handler.__name__ = event
+        return handler
+
+    for event, field in SIGNALS.items():
+        on(event)(relay(event, field))
