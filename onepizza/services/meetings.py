@@ -353,7 +353,7 @@ class MeetingService:
         self._cancel_grace(meeting_id)
         loop = asyncio.get_running_loop()
         self._grace_timers[meeting_id] = loop.call_later(
-            self._grace, self._spawn, self._end_if_still_empty(meeting_id)
+            self._grace, self._grace_expired, meeting_id
         )
 
     def participant_arrived(self, meeting_id: str) -> None:
@@ -370,8 +370,8 @@ class MeetingService:
         if meeting is not None and not meeting.participants:
             await self.end(meeting_id, "The meeting ended because everyone left")
 
-    def _spawn(self, coro) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
+    def _grace_expired(self, meeting_id: str) -> None:
+        task = asyncio.get_running_loop().create_task(self._end_if_still_empty(meeting_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
