@@ -28,6 +28,7 @@ from onepizza.realtime.server import SIO
 from onepizza.realtime.server import attach as attach_socketio
 from onepizza.services.accounts import AccountService
 from onepizza.services.api_keys import ApiKeyService
+from onepizza.services.billing import BillingService
 from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
@@ -36,6 +37,7 @@ from onepizza.services.ratelimit import RateLimiter
 from onepizza.services.registry import (
     ACCOUNTS,
     API_KEYS,
+    BILLING,
     CHAT,
     COMPANIES,
     LIVE,
@@ -106,6 +108,7 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[ACCOUNTS] = AccountService(pool, settings, mailer)
     app[API_KEYS] = ApiKeyService(pool)
     app[COMPANIES] = CompanyService(pool)
+    app[BILLING] = BillingService(pool)
     await app[ACCOUNTS].seed_admin()
     yield
     await mailer.close()

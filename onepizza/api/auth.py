@@ -66,3 +66,11 @@ async def require_user_or_api_key(request: web.Request) -> dict:
     if "x-api-key" in request.headers:
         return await require_api_key(request)
     return await require_user(request)
+
+
+async def require_admin(request: web.Request) -> dict:
+    """A platform admin's session: 401 without a session, 403 for anyone else."""
+    user = await require_user(request)
+    if not user["is_admin"]:
+        raise Forbidden("Admin access required")
+    return user

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from onepizza.api.accounts import AccountHandlers
+from onepizza.api.admin import AdminHandlers
 from onepizza.api.api_keys import ApiKeyHandlers
 from onepizza.api.companies import CompanyHandlers
 from onepizza.api.health import HealthHandlers
@@ -74,6 +75,10 @@ def setup_routes(app: web.Application) -> None:
     )
 
     app.router.add_get("/api/config/ice-servers", IceHandlers().ice_servers, name="ice-servers")
+
+    app.router.add_post(
+        "/admin/api/billing/credit", AdminHandlers().credit, name="admin-billing-credit"
+    )
 
     app.router.add_get("/", pages.page("index.html"), name="home")
     app.router.add_static("/static/", WEB_DIR, name="static", follow_symlinks=False)

@@ -99,3 +99,11 @@ async def company_members(cur, company_id: int) -> list[dict]:
         (company_id,),
     )
     return await cur.fetchall()
+
+
+async def find(cur, *, email: str | None, user_id: int | None) -> dict | None:
+    if user_id is not None:
+        await cur.execute("SELECT id, email, company_id FROM users WHERE id = %s", (user_id,))
+    else:
+        await cur.execute("SELECT id, email, company_id FROM users WHERE email = %s", (email,))
+    return await cur.fetchone()

@@ -62,3 +62,20 @@ class CreateKeySchema(_Body):
 
 class JoinCompanySchema(_Body):
     inviteCode = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class AdminCreditSchema(_Body):
+    email = NormalisedEmail(load_default=None)
+    userId = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+    amountUsd = fields.Decimal(
+        required=True, places=None, validate=validate.Range(min=0, min_inclusive=False, max=1e6)
+    )
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def one_account(self, data, **_kwargs):
+        if (data.get("email") is None) == (data.get("userId") is None):
+            raise ValidationError("Give either email or userId")
+        amount = data.get("amountUsd")
+        if amount is not None and amount.as_tuple().exponent < -4:
+            raise ValidationError("amountUsd has at most 4 decimals", field_name="amountUsd")

@@ -4,7 +4,6 @@ scheduled activation and the empty-meeting grace period."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import secrets
@@ -417,14 +416,18 @@ class MeetingService:
                 waiter.cancel()
 
     async def shutdown(self) -> None:
-        """Leave live meetings as they are in the database (active: a restarted server
-        picks them up); stop timers and finish endings under way."""
+        """End every live meeting (participants told, billed once), then finish any
+        ending already under way."""
         for timer in self._grace_timers.values():
             timer.cancel()
         self._grace_timers.clear()
+        for meeting in await self._live.meetings():
+            try:
+                await self.end(meeting.meeting_id, "The server is shutting down")
+            except Exception:
+                log.exception("could not end meeting %s at shutdown", meeting.meeting_id)
         if self._tasks:
-            with contextlib.suppress(Exception):
-                await asyncio.wait(self._tasks, timeout=10)
+            await asyncio.wait(self._tasks, timeout=10)
 
 
 def _visible_to(row: dict, user: dict) -> bool:

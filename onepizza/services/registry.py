@@ -5,6 +5,7 @@ from aiohttp import web
 from onepizza.live.state import LiveState
 from onepizza.services.accounts import AccountService
 from onepizza.services.api_keys import ApiKeyService
+from onepizza.services.billing import BillingService
 from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
@@ -17,3 +18,4 @@ MAILER = web.AppKey("mailer", Mailer)
 LIVE = web.AppKey("live", LiveState)
 MEETINGS = web.AppKey("meetings", MeetingService)
 CHAT = web.AppKey("chat", ChatService)
+BILLING = web.AppKey("billing", BillingService)
