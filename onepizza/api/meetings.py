@@ -131,6 +131,7 @@ class MeetingHandlers:
         )
         return json_response(payload)
 
+    @rate_limited("api")
     async def delete(self, request: web.Request) -> web.Response:
         """End an active meeting or cancel a scheduled one (x-api-key and x-admin-token;
         a guest meeting needs only its admin token)."""
@@ -146,6 +147,7 @@ class MeetingHandlers:
         await service.end(meeting_id, "The host ended the meeting")
         return json_response({"message": "Meeting ended", "meetingId": meeting_id})
 
+    @rate_limited("api")
     async def update_settings(self, request: web.Request) -> web.Response:
         meeting_id = request.match_info["meeting_id"]
         await _managed_meeting(request, meeting_id)
@@ -153,9 +155,11 @@ class MeetingHandlers:
         settings = await request.app[MEETINGS].update_settings(meeting_id, changes)
         return json_response({"meetingId": meeting_id, "settings": settings_body(settings)})
 
+    @rate_limited("api")
     async def lock(self, request: web.Request) -> web.Response:
         return await self._set_lock(request, True)
 
+    @rate_limited("api")
     async def unlock(self, request: web.Request) -> web.Response:
         return await self._set_lock(request, False)
 
@@ -165,6 +169,7 @@ class MeetingHandlers:
         settings = await request.app[MEETINGS].update_settings(meeting_id, {"locked": locked})
         return json_response({"meetingId": meeting_id, "locked": settings["locked"]})
 
+    @rate_limited("api")
     async def invite(self, request: web.Request) -> web.Response:
         meeting_id = request.match_info["meeting_id"]
         await _managed_meeting(request, meeting_id)
@@ -178,16 +183,19 @@ class MeetingHandlers:
             join_url += f"&name={quote(name)}"
         return json_response({"joinUrl": join_url, "inviteToken": token})
 
+    @rate_limited("api")
     async def mute(self, request: web.Request) -> web.Response:
         meeting_id, participant_id = await _controlled_participant(request)
         await request.app[MEETINGS].mute(meeting_id, participant_id)
         return json_response({"message": "Participant muted", "participantId": participant_id})
 
+    @rate_limited("api")
     async def unmute(self, request: web.Request) -> web.Response:
         meeting_id, participant_id = await _controlled_participant(request)
         await request.app[MEETINGS].request_unmute(meeting_id, participant_id)
         return json_response({"message": "Unmute request sent", "participantId": participant_id})
 
+    @rate_limited("api")
     async def kick(self, request: web.Request) -> web.Response:
         meeting_id, participant_id = await _controlled_participant(request)
         body = await load_body(request, KickSchema())
@@ -195,12 +203,14 @@ class MeetingHandlers:
         await request.app[MEETINGS].kick(meeting_id, participant_id, reason)
         return json_response({"message": "Participant removed", "participantId": participant_id})
 
+    @rate_limited("api")
     async def mute_all(self, request: web.Request) -> web.Response:
         meeting_id = request.match_info["meeting_id"]
         await _managed_meeting(request, meeting_id)
         count = await request.app[MEETINGS].mute_all(meeting_id)
         return json_response({"message": "All participants muted", "count": count})
 
+    @rate_limited("api")
     async def transcript(self, request: web.Request) -> web.Response:
         user = await require_user_or_api_key(request)
         rows = await request.app[CHAT].transcript(user, request.match_info["meeting_id"])
@@ -214,6 +224,7 @@ class MeetingHandlers:
         ]
         return json_response({"messages": messages})
 
+    @rate_limited("api")
     async def transcript_download(self, request: web.Request) -> web.Response:
         user = await require_user_or_api_key(request)
         meeting_id = request.match_info["meeting_id"]
@@ -229,6 +240,7 @@ class MeetingHandlers:
             headers={"Content-Disposition": f'attachment; filename="transcript-{meeting_id}.txt"'},
         )
 
+    @rate_limited("api")
     async def history(self, request: web.Request) -> web.Response:
         user = await require_user_or_api_key(request)
         limit = _bounded_int(request.query.get("limit"), default=50, low=1, high=200, name="limit")
