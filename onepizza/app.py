@@ -117,7 +117,12 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
 async def _meetings(app: web.Application) -> AsyncIterator[None]:
     """Live meeting state, the meeting service and its scheduler loop."""
     live = MemoryLiveState()
-    service = MeetingService(app[DB_POOL], live, grace_seconds=app[SETTINGS].meeting_grace_seconds)
+    service = MeetingService(
+        app[DB_POOL],
+        live,
+        grace_seconds=app[SETTINGS].meeting_grace_seconds,
+        mailer=app[MAILER],
+    )
     service.set_events(SocketMeetingEvents(app[SIO]))
     app[LIVE] = live
     app[MEETINGS] = service

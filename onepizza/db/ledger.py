@@ -53,3 +53,25 @@ async def apply(
         ),
     )
     return new_balance
+
+
+async def low_balance_threshold(cur) -> Decimal:
+    await cur.execute(
+        "SELECT (value #>> '{}')::numeric AS v FROM platform_settings "
+        "WHERE key = 'low_balance_threshold'"
+    )
+    row = await cur.fetchone()
+    return row["v"] if row else Decimal("2.00")
+
+
+async def billing_contact(cur, *, user_id: int, company_id: int | None) -> str | None:
+    """Who hears about a balance: the user, or the owner of their company."""
+    if company_id is not None:
+        await cur.execute(
+            "SELECT u.email FROM companies c JOIN users u ON u.id = c.owner_id WHERE c.id = %s",
+            (company_id,),
+        )
+    else:
+        await cur.execute("SELECT email FROM users WHERE id = %s", (user_id,))
+    row = await cur.fetchone()
+    return row["email"] if row else None

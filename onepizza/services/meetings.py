@@ -62,9 +62,11 @@ def new_admin_token() -> str:
 
 
 class MeetingService:
-    def __init__(self, pool, live: LiveState, *, grace_seconds: float):
+    def __init__(self, pool, live: LiveState, *, grace_seconds: float, mailer=None):
         self._pool = pool
         self._live = live
+        self._mailer = mailer
+        self._ending: set[str] = set()
         self._grace = grace_seconds
         self._events: MeetingEvents | None = None
         self._wake_scheduler = asyncio.Event()
@@ -313,19 +315,28 @@ class MeetingService:
         it; participants are told. Returns the ended row (None for a guest meeting or
         when another caller ended it first)."""
         self._cancel_grace(meeting_id)
-        live = await self._live.remove_meeting(meeting_id)
-        if live is not None and self._events:
-            await self._events.meeting_ended(meeting_id, reason)
-        if live is not None and live.guest:
-            return None
-        peak = live.peak_participants if live else 0
+        if meeting_id in self._ending:
+            return None  # another caller is ending it, with the live peak in hand
+        self._ending.add(meeting_id)
+        try:
+            live = await self._live.remove_meeting(meeting_id)
+            if live is not None and self._events:
+                await self._events.meeting_ended(meeting_id, reason)
+            if live is not None and live.guest:
+                return None
+            return await self._close_and_charge(meeting_id, live.peak_participants if live else 0)
+        finally:
+            self._ending.discard(meeting_id)
+
+    async def _close_and_charge(self, meeting_id: str, peak: int) -> dict | None:
+        alert = None
         async with transaction(self._pool) as cur:
             row = await meeting_sql.end(cur, meeting_id, peak=peak)
             if row is None:
                 return None
             if row["cost_usd"] > 0:
                 minutes = round(row["duration_minutes"])
-                await ledger_sql.apply(
+                balance = await ledger_sql.apply(
                     cur,
                     user_id=row["owner_id"],
                     company_id=row["company_id"],
@@ -337,6 +348,17 @@ class MeetingService:
                         "participants)"
                     ),
                 )
+                threshold = await ledger_sql.low_balance_threshold(cur)
+                if balance < threshold <= balance + row["cost_usd"]:
+                    contact = await ledger_sql.billing_contact(
+                        cur, user_id=row["owner_id"], company_id=row["company_id"]
+                    )
+                    alert = (contact, balance, threshold)
+        if alert and self._mailer and alert[0]:
+            contact, balance, threshold = alert
+            self._mailer.send_low_balance(
+                contact, balance=f"{balance:.2f}", threshold=f"{threshold:.2f}"
+            )
         return row
 
     async def cancel(self, meeting_id: str) -> bool:
@@ -381,8 +403,9 @@ class MeetingService:
         async with cursor(self._pool) as cur:
             rows = await meeting_sql.all_active(cur)
         for row in rows:
-            await self._live.add_meeting(self._live_meeting(row))
-            self.meeting_emptied(row["id"])
+            if await self._live.meeting(row["id"]) is None:  # not already live again
+                await self._live.add_meeting(self._live_meeting(row))
+                self.meeting_emptied(row["id"])
 
     async def run_scheduler(self, stop: asyncio.Event) -> None:
         """Restore active meetings, then activate scheduled ones at their time: sleep until
@@ -391,6 +414,9 @@ class MeetingService:
         restored = False
         while not stop.is_set():
             delay = SCHEDULER_MAX_SLEEP
+            # Cleared before reading the schedule, so a meeting scheduled meanwhile wakes
+            # the next wait instead of being missed.
+            self._wake_scheduler.clear()
             try:
                 if not restored:
                     await self.restore()
@@ -406,7 +432,6 @@ class MeetingService:
             except Exception as exc:  # the database may be away; try again later
                 log.warning("scheduler round failed: %s", type(exc).__name__)
                 delay = 5.0
-            self._wake_scheduler.clear()
             waits = [
                 asyncio.ensure_future(stop.wait()),
                 asyncio.ensure_future(self._wake_scheduler.wait()),

@@ -1,0 +1,1038 @@
+"""§3-§8 and §15 meetings over REST: create (402 without credit), list, get, end or cancel,
+guest meetings, settings, lock, invite, history, the charge at the end, the scheduler and
+the empty-meeting grace period."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import hashlib
+import time
+import warnings
+from datetime import UTC
+from decimal import Decimal
+
+import pytest
+
+from onepizza.app import create_app
+from onepizza.realtime.notifier import SocketMeetingEvents
+from onepizza.realtime.server import SIO
+from onepizza.services.registry import LIVE, MAILER, MEETINGS
+from onepizza.services.tokens import digest
+
+from .meeting_helpers import (
+    API_ENV,
+    CREATE_KEYS,
+    DEFAULT_SETTINGS,
+    ISO_MS,
+    ISO_UTC,
+    MEETING_ID,
+    add_participants,
+    assert_error,
+    charges,
+    create_meeting,
+    db_one,
+    db_rows,
+    get_meeting,
+    history,
+    in_future,
+    list_meetings,
+    register,
+    started_thirty_minutes_ago,
+    user_balance,
+)
+
+
+@pytest.fixture
+async def api(serve, make_settings):
+    """A client of an app with room in the API and auth rate limits."""
+    return await serve(create_app(make_settings(API_ENV)))
+
+
+@pytest.fixture
+async def user(api, database_url):
+    """A personal account with $10 of credit, logged in on `api`."""
+    return await register(api, database_url, balance=10)
+
+
+def meeting_count(database_url, user) -> int:
+    return db_one(database_url, "SELECT count(*) FROM meetings WHERE owner_id = %s", (user.id,))[0]
+
+
+def epoch_ms_of(database_url, meeting_id: str) -> int:
+    (created_at,) = db_one(
+        database_url, "SELECT created_at FROM meetings WHERE id = %s", (meeting_id,)
+    )
+    return int(created_at.timestamp() * 1000)
+
+
+async def delete(client, meeting_id: str, headers: dict):
+    return await client.delete(f"/api/meetings/{meeting_id}", headers=headers)
+
+
+# --- §3 create ----------------------------------------------------------------------------
+
+
+async def test_create_instant_meeting(api, user, database_url):
+    resp = await api.post("/api/meetings", json={"title": "Team Standup"}, headers=user.headers)
+    assert resp.status == 201, await resp.text()
+    body = await resp.json()
+    assert set(body) == CREATE_KEYS
+    meeting_id = body["meetingId"]
+    assert MEETING_ID.match(meeting_id)
+    assert isinstance(body["adminToken"], str) and len(body["adminToken"]) >= 32
+    assert body["joinUrl"] == f"/join/{meeting_id}"
+    assert body["title"] == "Team Standup"
+    assert body["status"] == "active"
+    assert body["settings"] == DEFAULT_SETTINGS
+
+    # Stored active and started, owned by the caller, with only a digest of the token.
+    owner_id, status, started_at, token_hash = db_one(
+        database_url,
+        "SELECT owner_id, status, started_at, admin_token_hash FROM meetings WHERE id = %s",
+        (meeting_id,),
+    )
+    assert (owner_id, status) == (user.id, "active")
+    assert started_at is not None
+    assert bytes(token_hash) == hashlib.sha256(body["adminToken"].encode()).digest()
+    # ... and live at once.
+    assert (await api.app[LIVE].meeting(meeting_id)) is not None
+
+
+async def test_create_defaults_and_settings(api, user):
+    resp = await api.post("/api/meetings", headers=user.headers)  # no body at all
+    assert resp.status == 201, await resp.text()
+    assert (await resp.json())["title"] == "Untitled Meeting"
+    assert (await create_meeting(api, user))["title"] == "Untitled Meeting"
+    assert (await create_meeting(api, user, title="   "))["title"] == "Untitled Meeting"
+
+    body = await create_meeting(
+        api,
+        user,
+        title="x" * 200,
+        muteOnJoin=True,
+        videoOffOnJoin=True,
+        maxParticipants=100,
+        waitingRoom=True,
+    )
+    assert body["title"] == "x" * 200
+    assert body["settings"] == {
+        "muteOnJoin": True,
+        "videoOffOnJoin": True,
+        "maxParticipants": 100,
+        "locked": False,
+        "waitingRoom": True,
+    }
+    assert (await create_meeting(api, user, maxParticipants=1))["settings"]["maxParticipants"] == 1
+
+
+async def test_create_scheduled_meeting(api, user, database_url):
+    scheduled_at = in_future(3600)
+    body = await create_meeting(api, user, title="Weekly Sync", scheduledAt=scheduled_at)
+    assert set(body) == CREATE_KEYS | {"scheduledAt"}
+    assert body["status"] == "scheduled"
+    assert body["scheduledAt"] == scheduled_at
+    assert ISO_MS.match(body["scheduledAt"])
+    assert body["title"] == "Weekly Sync"
+    assert body["settings"] == DEFAULT_SETTINGS
+    status, started_at = db_one(
+        database_url, "SELECT status, started_at FROM meetings WHERE id = %s", (body["meetingId"],)
+    )
+    assert (status, started_at) == ("scheduled", None)
+    assert (await api.app[LIVE].meeting(body["meetingId"])) is None
+
+    # Another offset is normalised to UTC with milliseconds.
+    body = await create_meeting(api, user, scheduledAt="2099-04-01T16:00:00+02:00")
+    assert body["scheduledAt"] == "2099-04-01T14:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"scheduledAt": "2020-01-01T00:00:00Z"}, "scheduledAt"),
+        ({"scheduledAt": "2020-01-01T00:00:00"}, "scheduledAt"),
+        ({"scheduledAt": "next tuesday"}, "scheduledAt"),
+        ({"scheduledAt": 1893456000000}, "scheduledAt"),
+        ({"maxParticipants": 0}, "maxParticipants"),
+        ({"maxParticipants": 101}, "maxParticipants"),
+        ({"maxParticipants": "ten"}, "maxParticipants"),
+        ({"maxParticipants": 10.5}, "maxParticipants"),
+        ({"title": "x" * 201}, "title"),
+        ({"title": 42}, "title"),
+        ({"muteOnJoin": "perhaps"}, "muteOnJoin"),
+    ],
+    ids=[
+        "past",
+        "past-naive",
+        "garbage-date",
+        "number-date",
+        "max-0",
+        "max-101",
+        "max-text",
+        "max-fraction",
+        "title-201",
+        "title-number",
+        "bad-boolean",
+    ],
+)
+async def test_create_rejects_bad_input(api, user, database_url, payload, field):
+    resp = await api.post("/api/meetings", json=payload, headers=user.headers)
+    body = await assert_error(resp, 400)
+    assert field in body["details"]
+    assert meeting_count(database_url, user) == 0
+
+
+async def test_create_rejects_malformed_json(api, user, database_url):
+    resp = await api.post(
+        "/api/meetings",
+        data=b"{not json",
+        headers={**user.headers, "Content-Type": "application/json"},
+    )
+    await assert_error(resp, 400)
+    assert meeting_count(database_url, user) == 0
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"x-api-key": "mk_" + "a" * 43}, {"x-api-key": "not-a-key"}],
+    ids=["missing", "unknown", "malformed"],
+)
+async def test_create_needs_a_valid_api_key(api, user, database_url, headers):
+    resp = await api.post("/api/meetings", json={"title": "T"}, headers=headers)
+    await assert_error(resp, 401)
+    assert meeting_count(database_url, user) == 0
+
+
+async def test_create_without_credit_is_402(api, database_url):
+    broke = await register(api, database_url)  # a new account has $0
+    resp = await api.post("/api/meetings", json={"title": "T"}, headers=broke.headers)
+    await assert_error(resp, 402)
+    resp = await api.post(
+        "/api/meetings", json={"scheduledAt": in_future(3600)}, headers=broke.headers
+    )
+    await assert_error(resp, 402)
+    assert meeting_count(database_url, broke) == 0
+
+
+async def test_company_balance_decides_for_company_accounts(api, database_url):
+    owner = await register(api, database_url, balance=10, accountType="company", companyName="Acme")
+    assert owner.company_id is not None
+    # Personal credit does not count for a company account: the company's does.
+    resp = await api.post("/api/meetings", json={}, headers=owner.headers)
+    await assert_error(resp, 402)
+    assert meeting_count(database_url, owner) == 0
+
+    db_rows(database_url, "UPDATE companies SET balance = 5 WHERE id = %s", (owner.company_id,))
+    body = await create_meeting(api, owner, title="Board")
+    (company_id,) = db_one(
+        database_url, "SELECT company_id FROM meetings WHERE id = %s", (body["meetingId"],)
+    )
+    assert company_id == owner.company_id
+
+
+# --- §3 list and get ----------------------------------------------------------------------
+
+
+async def test_list_shows_own_active_and_scheduled_meetings(api, user, database_url):
+    other = await register(api, database_url, balance=10)
+    theirs = await create_meeting(api, other, title="Theirs")
+    active = await create_meeting(api, user, title="Team Standup")
+    scheduled_at = in_future(3600)
+    scheduled = await create_meeting(api, user, title="Weekly Sync", scheduledAt=scheduled_at)
+    await add_participants(api.app, active["meetingId"], 3)
+
+    meetings = await list_meetings(api, user)
+    assert meetings == [
+        {
+            "meetingId": active["meetingId"],
+            "title": "Team Standup",
+            "status": "active",
+            "participantCount": 3,
+            "createdAt": epoch_ms_of(database_url, active["meetingId"]),
+        },
+        {
+            "meetingId": scheduled["meetingId"],
+            "title": "Weekly Sync",
+            "status": "scheduled",
+            "scheduledAt": scheduled_at,
+            "participantCount": 0,
+            "createdAt": epoch_ms_of(database_url, scheduled["meetingId"]),
+        },
+    ]
+    assert abs(meetings[0]["createdAt"] - time.time() * 1000) < 60_000
+
+    assert [m["meetingId"] for m in await list_meetings(api, other)] == [theirs["meetingId"]]
+
+
+async def test_list_needs_an_api_key(api, user):
+    await assert_error(await api.get("/api/meetings"), 401)
+    await assert_error(await api.get("/api/meetings", headers={"x-api-key": "mk_nope"}), 401)
+
+
+async def test_get_active_meeting_details(api, user, database_url):
+    created = await create_meeting(api, user, title="Team Standup", muteOnJoin=True)
+    meeting_id = created["meetingId"]
+    await add_participants(api.app, meeting_id, 2)
+    live = await api.app[LIVE].meeting(meeting_id)
+    await api.app[LIVE].update_participant("s2", is_muted=True, is_screen_sharing=True)
+
+    resp = await get_meeting(api, user, meeting_id)
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body == {
+        "meetingId": meeting_id,
+        "title": "Team Standup",
+        "status": "active",
+        "createdAt": epoch_ms_of(database_url, meeting_id),
+        "participantCount": 2,
+        "participants": [
+            {
+                "participantId": "p1",
+                "name": "P1",
+                "isMuted": False,
+                "isVideoOff": False,
+                "isScreenSharing": False,
+                "joinedAt": live.participants["p1"].joined_at,
+            },
+            {
+                "participantId": "p2",
+                "name": "P2",
+                "isMuted": True,
+                "isVideoOff": False,
+                "isScreenSharing": True,
+                "joinedAt": live.participants["p2"].joined_at,
+            },
+        ],
+        "settings": {**DEFAULT_SETTINGS, "muteOnJoin": True},
+    }
+    assert isinstance(body["participants"][0]["joinedAt"], int)
+
+
+async def test_get_scheduled_meeting_details(api, user):
+    scheduled_at = in_future(3600)
+    created = await create_meeting(api, user, title="Later", scheduledAt=scheduled_at)
+    body = await (await get_meeting(api, user, created["meetingId"])).json()
+    assert body["status"] == "scheduled"
+    assert body["scheduledAt"] == scheduled_at
+    assert body["participantCount"] == 0 and body["participants"] == []
+    assert body["settings"] == DEFAULT_SETTINGS
+
+
+async def test_get_someone_elses_or_unknown_meeting_is_404(api, user, database_url):
+    other = await register(api, database_url, balance=10)
+    theirs = await create_meeting(api, other)
+    await assert_error(await get_meeting(api, user, theirs["meetingId"]), 404)
+    await assert_error(await get_meeting(api, user, "zzz-zzzz-zzz"), 404)
+    await assert_error(await api.get(f"/api/meetings/{theirs['meetingId']}"), 401)
+
+
+async def test_scheduled_list_has_only_scheduled_meetings(api, user, database_url):
+    await create_meeting(api, user, title="Now")
+    first_at, second_at = in_future(7200), in_future(3600)
+    first = await create_meeting(api, user, title="First", scheduledAt=first_at)
+    second = await create_meeting(api, user, title="Second", scheduledAt=second_at)
+    other = await register(api, database_url, balance=10)
+    await create_meeting(api, other, scheduledAt=in_future(3600))
+
+    meetings = await list_meetings(api, user, "/api/meetings/scheduled/list")
+    assert meetings == [
+        {
+            "meetingId": first["meetingId"],
+            "title": "First",
+            "scheduledAt": first_at,
+            "status": "scheduled",
+            "createdAt": epoch_ms_of(database_url, first["meetingId"]),
+        },
+        {
+            "meetingId": second["meetingId"],
+            "title": "Second",
+            "scheduledAt": second_at,
+            "status": "scheduled",
+            "createdAt": epoch_ms_of(database_url, second["meetingId"]),
+        },
+    ]
+    await assert_error(await api.get("/api/meetings/scheduled/list"), 401)
+
+
+# --- §3 delete, §5 cancel, §8 history -----------------------------------------------------
+
+
+async def test_delete_needs_api_key_and_admin_token(api, user, database_url):
+    created = await create_meeting(api, user, title="Standup")
+    meeting_id, token = created["meetingId"], created["adminToken"]
+    other = await register(api, database_url, balance=10)
+
+    await assert_error(await delete(api, meeting_id, {"x-admin-token": token}), 401)
+    await assert_error(await delete(api, meeting_id, user.headers), 403)
+    await assert_error(await delete(api, meeting_id, user.admin("f" * len(token))), 403)
+    await assert_error(await delete(api, meeting_id, user.admin("")), 403)
+    await assert_error(await delete(api, meeting_id, other.admin(token)), 404)
+    # Still there, still live.
+    assert (await get_meeting(api, user, meeting_id)).status == 200
+    assert (await api.app[LIVE].meeting(meeting_id)) is not None
+
+    resp = await delete(api, meeting_id, user.admin(token))
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["meetingId"] == meeting_id
+
+    await assert_error(await get_meeting(api, user, meeting_id), 404)
+    assert await list_meetings(api, user) == []
+    assert (await api.app[LIVE].meeting(meeting_id)) is None
+    (status,) = db_one(database_url, "SELECT status FROM meetings WHERE id = %s", (meeting_id,))
+    assert status == "ended"
+    # Ending again finds nothing.
+    await assert_error(await delete(api, meeting_id, user.admin(token)), 404)
+    assert len(await history(api, user)) == 1
+
+
+async def test_delete_cancels_a_scheduled_meeting(api, user, database_url):
+    created = await create_meeting(api, user, scheduledAt=in_future(3600))
+    meeting_id, token = created["meetingId"], created["adminToken"]
+    await assert_error(await delete(api, meeting_id, user.headers), 403)
+
+    resp = await delete(api, meeting_id, user.admin(token))
+    assert resp.status == 200, await resp.text()
+    await assert_error(await get_meeting(api, user, meeting_id), 404)
+    assert await list_meetings(api, user) == []
+    assert await list_meetings(api, user, "/api/meetings/scheduled/list") == []
+    assert await history(api, user) == []
+    (status,) = db_one(database_url, "SELECT status FROM meetings WHERE id = %s", (meeting_id,))
+    assert status == "cancelled"
+    assert charges(database_url, meeting_id) == []
+    assert user_balance(database_url, user) == Decimal("10.0000")
+
+
+async def test_history_lists_ended_meetings(api, user, database_url):
+    created = await create_meeting(api, user, title="Team Standup")
+    meeting_id = created["meetingId"]
+    started_thirty_minutes_ago(database_url, meeting_id)
+    assert await history(api, user) == []  # active meetings are not history
+    assert (await delete(api, meeting_id, user.admin(created["adminToken"]))).status == 200
+
+    seq, started_at, ended_at = db_one(
+        database_url, "SELECT seq, started_at, ended_at FROM meetings WHERE id = %s", (meeting_id,)
+    )
+    expected = {
+        "id": seq,
+        "meeting_id": meeting_id,
+        "title": "Team Standup",
+        "started_at": started_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "ended_at": ended_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "duration_minutes": "30.00",
+        "peak_participants": 0,
+        "cost_usd": "0.0000",
+    }
+    # With the API key ...
+    assert await history(api, user) == [expected]
+    assert ISO_UTC.match(expected["started_at"]) and ISO_UTC.match(expected["ended_at"])
+    # ... and with the session cookie that registering set.
+    resp = await api.get("/api/meetings/history")
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["meetings"] == [expected]
+    # Nobody else's.
+    other = await register(api, database_url, balance=10)
+    assert await history(api, other) == []
+    api.session.cookie_jar.clear()
+    await assert_error(await api.get("/api/meetings/history"), 401)
+    # No charge for nobody in the room.
+    assert charges(database_url, meeting_id) == []
+    assert user_balance(database_url, user) == Decimal("10.0000")
+
+
+async def test_history_pages_newest_first(api, user):
+    ended = []
+    for title in ("One", "Two", "Three"):
+        created = await create_meeting(api, user, title=title)
+        resp = await delete(api, created["meetingId"], user.admin(created["adminToken"]))
+        assert resp.status == 200, await resp.text()
+        ended.append(created["meetingId"])
+
+    async def page(query: str) -> list[str]:
+        resp = await api.get(f"/api/meetings/history?{query}", headers=user.headers)
+        assert resp.status == 200, await resp.text()
+        return [m["meeting_id"] for m in (await resp.json())["meetings"]]
+
+    assert await page("") == ended[::-1]
+    assert await page("limit=2") == ended[:0:-1]
+    assert await page("limit=2&offset=2") == ended[:1]
+    assert await page("offset=3") == []
+    for query in ("limit=0", "limit=201", "limit=ten", "offset=-1"):
+        await assert_error(
+            await api.get(f"/api/meetings/history?{query}", headers=user.headers), 400
+        )
+
+
+# --- §15 the charge at the end ------------------------------------------------------------
+
+
+async def test_ending_charges_duration_times_peak_times_rate(api, user, database_url):
+    created = await create_meeting(api, user, title="Team Standup")
+    meeting_id = created["meetingId"]
+    await add_participants(api.app, meeting_id, 4)
+    live = api.app[LIVE]
+    for sid in ("s1", "s2", "s3"):  # the peak counts, not who is left at the end
+        await live.remove_participant(sid)
+    started_thirty_minutes_ago(database_url, meeting_id)
+
+    resp = await delete(api, meeting_id, user.admin(created["adminToken"]))
+    assert resp.status == 200, await resp.text()
+
+    [item] = await history(api, user)
+    assert item["duration_minutes"] == "30.00"
+    assert item["peak_participants"] == 4
+    assert item["cost_usd"] == "0.4800"  # 30 min x 4 x $0.004
+    assert user_balance(database_url, user) == Decimal("9.5200")
+    assert charges(database_url, meeting_id) == [
+        (
+            user.id,
+            None,
+            Decimal("-0.4800"),
+            "meeting_charge",
+            f"Meeting {meeting_id} (30m, 4 participants)",
+        )
+    ]
+    me = await (await api.get("/api/auth/me", headers=user.headers)).json()
+    assert me["balance"] == "9.5200"
+
+
+async def test_charge_uses_the_platform_rate(api, user, database_url):
+    created = await create_meeting(api, user)
+    meeting_id = created["meetingId"]
+    await add_participants(api.app, meeting_id, 2)
+    started_thirty_minutes_ago(database_url, meeting_id)
+    db_rows(
+        database_url,
+        "UPDATE platform_settings SET value = '\"0.0100\"' "
+        "WHERE key = 'rate_per_participant_minute'",
+    )
+    try:
+        resp = await delete(api, meeting_id, user.admin(created["adminToken"]))
+        assert resp.status == 200, await resp.text()
+    finally:
+        db_rows(
+            database_url,
+            "UPDATE platform_settings SET value = '\"0.0040\"' "
+            "WHERE key = 'rate_per_participant_minute'",
+        )
+    assert (await history(api, user))[0]["cost_usd"] == "0.6000"  # 30 x 2 x $0.01
+    assert user_balance(database_url, user) == Decimal("9.4000")
+
+
+async def test_company_member_meeting_charges_the_company(api, serve, make_settings, database_url):
+    owner = await register(api, database_url, accountType="company", companyName="Acme")
+    member_client = await serve(create_app(make_settings(API_ENV)))
+    member = await register(member_client, database_url)
+    resp = await member_client.post("/api/company/join", json={"inviteCode": owner.invite_code})
+    assert resp.status == 200, await resp.text()
+    db_rows(database_url, "UPDATE companies SET balance = 10 WHERE id = %s", (owner.company_id,))
+
+    created = await create_meeting(api, member, title="Member's")
+    meeting_id = created["meetingId"]
+    # The company sees its members' meetings.
+    assert [m["meetingId"] for m in await list_meetings(api, owner)] == [meeting_id]
+    await add_participants(api.app, meeting_id, 2)
+    started_thirty_minutes_ago(database_url, meeting_id)
+    resp = await delete(api, meeting_id, member.admin(created["adminToken"]))
+    assert resp.status == 200, await resp.text()
+
+    (company_balance,) = db_one(
+        database_url, "SELECT balance FROM companies WHERE id = %s", (owner.company_id,)
+    )
+    assert company_balance == Decimal("9.7600")  # 30 x 2 x $0.004 = $0.24
+    assert user_balance(database_url, member) == Decimal("0.0000")
+    assert charges(database_url, meeting_id) == [
+        (
+            None,
+            owner.company_id,
+            Decimal("-0.2400"),
+            "meeting_charge",
+            f"Meeting {meeting_id} (30m, 2 participants)",
+        )
+    ]
+    for who in (member, owner):
+        [item] = await history(api, who)
+        assert (item["meeting_id"], item["cost_usd"]) == (meeting_id, "0.2400")
+
+
+async def test_a_charge_below_two_dollars_sends_the_low_balance_alert(
+    serve, make_settings, outbox, database_url
+):
+    mail = await serve(create_app(make_settings({**API_ENV, "SMTP_URL": outbox.url})))
+    user = await register(mail, database_url, balance="2.10")
+    created = await create_meeting(mail, user)
+    await add_participants(mail.app, created["meetingId"], 4)
+    started_thirty_minutes_ago(database_url, created["meetingId"])
+    resp = await delete(mail, created["meetingId"], user.admin(created["adminToken"]))
+    assert resp.status == 200, await resp.text()
+    assert user_balance(database_url, user) == Decimal("1.6200")
+
+    await mail.app[MAILER].wait_idle()
+    subjects = [m["Subject"] for m in outbox.to(user.email)]
+    assert "Your onepizza balance is low" in subjects
+
+
+async def test_concurrent_deletes_charge_once(api, user, database_url):
+    # Five meetings, each ended by two DELETEs at once: every one is billed exactly once.
+    for _ in range(5):
+        created = await create_meeting(api, user)
+        meeting_id = created["meetingId"]
+        await add_participants(api.app, meeting_id, 4)
+        started_thirty_minutes_ago(database_url, meeting_id)
+
+        headers = user.admin(created["adminToken"])
+        responses = await asyncio.gather(*(delete(api, meeting_id, headers) for _ in range(2)))
+        statuses = sorted(r.status for r in responses)
+        assert statuses in ([200, 200], [200, 404]), statuses
+        assert [c[2:4] for c in charges(database_url, meeting_id)] == [
+            (Decimal("-0.4800"), "meeting_charge")
+        ]
+
+    items = await history(api, user)
+    assert len(items) == 5
+    assert {(i["peak_participants"], i["cost_usd"]) for i in items} == {(4, "0.4800")}
+    assert user_balance(database_url, user) == Decimal("7.6000")  # 10 - 5 x 0.48
+
+
+class SlowEndNotice:
+    """The meeting-ended notice taking a moment, as it does when participants' sockets
+    are connected (python-socketio awaits the sends) or with the Redis manager."""
+
+    def __init__(self, inner: SocketMeetingEvents):
+        self._inner = inner
+
+    async def meeting_ended(self, meeting_id: str, reason: str) -> None:
+        await asyncio.sleep(0.2)
+        await self._inner.meeting_ended(meeting_id, reason)
+
+    def __getattr__(self, name):  # every other event as usual
+        return getattr(self._inner, name)
+
+
+async def test_concurrent_deletes_charge_once_while_participants_are_told(api, user, database_url):
+    api.app[MEETINGS].set_events(SlowEndNotice(SocketMeetingEvents(api.app[SIO])))
+    created = await create_meeting(api, user)
+    meeting_id = created["meetingId"]
+    await add_participants(api.app, meeting_id, 4)
+    started_thirty_minutes_ago(database_url, meeting_id)
+
+    headers = user.admin(created["adminToken"])
+    responses = await asyncio.gather(*(delete(api, meeting_id, headers) for _ in range(2)))
+    assert 200 in [r.status for r in responses]
+
+    [item] = await history(api, user)
+    assert (item["peak_participants"], item["cost_usd"]) == (4, "0.4800")
+    assert [c[2] for c in charges(database_url, meeting_id)] == [Decimal("-0.4800")]
+    assert user_balance(database_url, user) == Decimal("9.5200")
+
+
+# --- §4 guest meetings --------------------------------------------------------------------
+
+
+async def test_guest_meeting(api, user, database_url):
+    resp = await api.post("/api/meetings/guest")
+    assert resp.status == 201, await resp.text()
+    body = await resp.json()
+    assert set(body) == {"meetingId", "adminToken", "joinUrl", "title"}
+    assert body["title"] == "Quick Meeting"
+    meeting_id, token = body["meetingId"], body["adminToken"]
+    assert MEETING_ID.match(meeting_id)
+    assert len(token) >= 32
+    assert body["joinUrl"] == f"/join/{meeting_id}"
+
+    named = await (await api.post("/api/meetings/guest", json={"title": "Quick Sync"})).json()
+    assert named["title"] == "Quick Sync"
+
+    # In memory only: not stored, in nobody's list, not reachable with an API key.
+    assert db_rows(database_url, "SELECT 1 FROM meetings WHERE id = %s", (meeting_id,)) == []
+    live = await api.app[LIVE].meeting(meeting_id)
+    assert live is not None and live.guest
+    assert await list_meetings(api, user) == []
+    await assert_error(await get_meeting(api, user, meeting_id), 404)
+
+    # Its admin token alone manages it.
+    resp = await api.patch(
+        f"/api/meetings/{meeting_id}/settings",
+        json={"locked": True},
+        headers={"x-admin-token": token},
+    )
+    assert resp.status == 200, await resp.text()
+    await assert_error(await delete(api, meeting_id, {"x-admin-token": "f" * len(token)}), 403)
+    await assert_error(await delete(api, meeting_id, {}), 403)
+    await assert_error(await delete(api, meeting_id, {"x-admin-token": named["adminToken"]}), 403)
+    assert (await api.app[LIVE].meeting(meeting_id)) is not None
+
+    await add_participants(api.app, meeting_id, 3)
+    resp = await delete(api, meeting_id, {"x-admin-token": token})
+    assert resp.status == 200, await resp.text()
+    assert (await api.app[LIVE].meeting(meeting_id)) is None
+    assert (await delete(api, meeting_id, {"x-admin-token": token})).status != 200
+
+    # Not billed, no history.
+    assert db_rows(database_url, "SELECT 1 FROM meetings WHERE id = %s", (meeting_id,)) == []
+    assert charges(database_url, meeting_id) == []
+    assert await history(api, user) == []
+
+
+async def test_guest_meeting_rejects_a_long_title(api):
+    await assert_error(await api.post("/api/meetings/guest", json={"title": "x" * 201}), 400)
+
+
+async def test_guest_meetings_are_rate_limited_per_ip(client):
+    for _ in range(5):
+        resp = await client.post("/api/meetings/guest", json={"title": "Quick"})
+        assert resp.status == 201, await resp.text()
+    resp = await client.post("/api/meetings/guest", json={"title": "Quick"})
+    await assert_error(resp, 429)
+    assert int(resp.headers["Retry-After"]) >= 1
+    assert resp.headers["RateLimit-Limit"] == "5"
+    assert len([m for m in await client.app[LIVE].meetings() if m.guest]) == 5
+
+
+# --- §6 settings, lock, invite ------------------------------------------------------------
+
+
+async def test_update_settings(api, user, database_url):
+    created = await create_meeting(api, user, title="Before")
+    meeting_id = created["meetingId"]
+    changes = {"title": "After", "muteOnJoin": True, "maxParticipants": 10, "waitingRoom": True}
+    resp = await api.patch(
+        f"/api/meetings/{meeting_id}/settings",
+        json=changes,
+        headers=user.admin(created["adminToken"]),
+    )
+    assert resp.status == 200, await resp.text()
+    expected = {**DEFAULT_SETTINGS, "muteOnJoin": True, "maxParticipants": 10, "waitingRoom": True}
+    assert (await resp.json())["settings"] == expected
+
+    body = await (await get_meeting(api, user, meeting_id)).json()
+    assert body["title"] == "After"
+    assert body["settings"] == expected
+    # Kept in the database too.
+    title, settings = db_one(
+        database_url, "SELECT title, settings FROM meetings WHERE id = %s", (meeting_id,)
+    )
+    assert title == "After" and settings == expected
+    assert (await list_meetings(api, user))[0]["title"] == "After"
+
+
+async def test_update_settings_of_a_scheduled_meeting(api, user):
+    created = await create_meeting(api, user, scheduledAt=in_future(3600))
+    meeting_id = created["meetingId"]
+    resp = await api.patch(
+        f"/api/meetings/{meeting_id}/settings",
+        json={"title": "Renamed", "videoOffOnJoin": True},
+        headers=user.admin(created["adminToken"]),
+    )
+    assert resp.status == 200, await resp.text()
+    body = await (await get_meeting(api, user, meeting_id)).json()
+    assert body["title"] == "Renamed"
+    assert body["settings"] == {**DEFAULT_SETTINGS, "videoOffOnJoin": True}
+    assert body["status"] == "scheduled"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        {},
+        {"unknown": True},
+        {"maxParticipants": 500},
+        {"maxParticipants": 0},
+        {"maxParticipants": "ten"},
+        {"title": ""},
+        {"title": "x" * 201},
+        {"locked": "yes please"},
+    ],
+    ids=["no-body", "empty", "unknown-only", "max-500", "max-0", "max-text", "title-empty",
+         "title-201", "bad-boolean"],
+)  # fmt: skip
+async def test_update_settings_rejects_bad_input(api, user, database_url, payload):
+    created = await create_meeting(api, user, title="Same")
+    meeting_id = created["meetingId"]
+    kwargs = {} if payload is None else {"json": payload}
+    resp = await api.patch(
+        f"/api/meetings/{meeting_id}/settings",
+        headers=user.admin(created["adminToken"]),
+        **kwargs,
+    )
+    await assert_error(resp, 400)
+    body = await (await get_meeting(api, user, meeting_id)).json()
+    assert (body["title"], body["settings"]) == ("Same", DEFAULT_SETTINGS)
+
+
+async def test_controls_need_the_admin_token(api, user, database_url):
+    created = await create_meeting(api, user)
+    meeting_id, token = created["meetingId"], created["adminToken"]
+    other = await register(api, database_url, balance=10)
+    base = f"/api/meetings/{meeting_id}"
+    calls = [
+        ("PATCH", base + "/settings", {"locked": True}),
+        ("POST", base + "/lock", None),
+        ("POST", base + "/unlock", None),
+        ("POST", base + "/invite", {"name": "Bob"}),
+    ]
+    for method, path, payload in calls:
+        for headers, status in [
+            (user.headers, 403),
+            (user.admin("0" * len(token)), 403),
+            ({"x-admin-token": token}, 401),
+            (other.admin(token), 404),
+        ]:
+            resp = await api.request(method, path, json=payload, headers=headers)
+            await assert_error(resp, status)
+    live = await api.app[LIVE].meeting(meeting_id)
+    assert live.settings == DEFAULT_SETTINGS
+    assert live.invites == {}
+
+
+async def test_lock_and_unlock(api, user):
+    created = await create_meeting(api, user)
+    meeting_id, headers = created["meetingId"], user.admin(created["adminToken"])
+
+    resp = await api.post(f"/api/meetings/{meeting_id}/lock", headers=headers)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["locked"] is True
+    body = await (await get_meeting(api, user, meeting_id)).json()
+    assert body["settings"] == {**DEFAULT_SETTINGS, "locked": True}
+
+    resp = await api.post(f"/api/meetings/{meeting_id}/unlock", headers=headers)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["locked"] is False
+    body = await (await get_meeting(api, user, meeting_id)).json()
+    assert body["settings"] == DEFAULT_SETTINGS
+
+
+async def test_invite(api, user):
+    created = await create_meeting(api, user)
+    meeting_id, headers = created["meetingId"], user.admin(created["adminToken"])
+    live = await api.app[LIVE].meeting(meeting_id)
+
+    resp = await api.post(
+        f"/api/meetings/{meeting_id}/invite", json={"name": "Bob"}, headers=headers
+    )
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert set(body) == {"joinUrl", "inviteToken"}
+    token = body["inviteToken"]
+    assert len(token) >= 12
+    assert body["joinUrl"] == f"/join/{meeting_id}?invite={token}&name=Bob"
+    assert live.invites == {digest(token): "Bob"}  # stored as a digest, one use
+
+    resp = await api.post(f"/api/meetings/{meeting_id}/invite", headers=headers)
+    assert resp.status == 200, await resp.text()
+    plain = await resp.json()
+    assert plain["inviteToken"] != token
+    assert plain["joinUrl"] == f"/join/{meeting_id}?invite={plain['inviteToken']}"
+
+    resp = await api.post(
+        f"/api/meetings/{meeting_id}/invite", json={"name": "Bob & Al"}, headers=headers
+    )
+    assert (await resp.json())["joinUrl"].endswith("&name=Bob%20%26%20Al")
+
+
+async def test_invite_to_a_scheduled_meeting_is_refused(api, user):
+    created = await create_meeting(api, user, scheduledAt=in_future(3600))
+    resp = await api.post(
+        f"/api/meetings/{created['meetingId']}/invite",
+        json={"name": "Bob"},
+        headers=user.admin(created["adminToken"]),
+    )
+    await assert_error(resp, 400)
+
+
+# --- §5 the scheduler ---------------------------------------------------------------------
+
+
+async def wait_for_status(database_url, meeting_id: str, status: str, *, timeout: float) -> float:
+    """Seconds until the stored meeting has `status` (polling SQL, not the API)."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        (current,) = await asyncio.to_thread(
+            db_one, database_url, "SELECT status FROM meetings WHERE id = %s", (meeting_id,)
+        )
+        if current == status:
+            return time.monotonic() - start
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"meeting {meeting_id} not {status} after {timeout} s")
+
+
+async def test_scheduled_meeting_activates_on_time(api, user, database_url):
+    start = time.monotonic()
+    created = await create_meeting(api, user, title="Soon", scheduledAt=in_future(2))
+    meeting_id = created["meetingId"]
+    # Settings changed while scheduled are those it goes live with.
+    resp = await api.patch(
+        f"/api/meetings/{meeting_id}/settings",
+        json={"muteOnJoin": True},
+        headers=user.admin(created["adminToken"]),
+    )
+    assert resp.status == 200, await resp.text()
+
+    await wait_for_status(database_url, meeting_id, "active", timeout=5)
+    assert time.monotonic() - start < 3.5
+    scheduled_at, started_at = db_one(
+        database_url, "SELECT scheduled_at, started_at FROM meetings WHERE id = %s", (meeting_id,)
+    )
+    assert started_at >= scheduled_at  # not early
+
+    body = await (await get_meeting(api, user, meeting_id)).json()
+    assert body["status"] == "active"
+    assert body["settings"] == {**DEFAULT_SETTINGS, "muteOnJoin": True}
+    live = await api.app[LIVE].meeting(meeting_id)
+    assert live is not None and live.settings["muteOnJoin"] is True
+    assert await list_meetings(api, user, "/api/meetings/scheduled/list") == []
+
+
+async def test_a_restart_keeps_scheduled_meetings_and_ends_live_ones(
+    serve, make_settings, database_url
+):
+    settings = make_settings(API_ENV)
+    first = await serve(create_app(settings))
+    user = await register(first, database_url, balance=10)
+    scheduled_at = in_future(3600)
+    scheduled = await create_meeting(first, user, title="Later", scheduledAt=scheduled_at)
+    active = await create_meeting(first, user, title="Now")
+    await add_participants(first.app, active["meetingId"], 2)
+    started_thirty_minutes_ago(database_url, active["meetingId"])
+    await first.close()
+
+    # A scheduled meeting outlives the server ...
+    second = await serve(create_app(settings))
+    meetings = await list_meetings(second, user)
+    assert [(m["meetingId"], m["status"]) for m in meetings] == [
+        (scheduled["meetingId"], "scheduled")
+    ]
+    assert meetings[0]["scheduledAt"] == scheduled_at
+    scheduled_list = await list_meetings(second, user, "/api/meetings/scheduled/list")
+    assert [m["meetingId"] for m in scheduled_list] == [scheduled["meetingId"]]
+    resp = await get_meeting(second, user, scheduled["meetingId"])
+    assert (await resp.json())["status"] == "scheduled"
+    # ... and its admin token still cancels it there.
+    resp = await delete(second, scheduled["meetingId"], user.admin(scheduled["adminToken"]))
+    assert resp.status == 200, await resp.text()
+
+    # A live one was ended at shutdown and billed once, with its peak.
+    [item] = await history(second, user)
+    assert item["meeting_id"] == active["meetingId"]
+    assert (item["peak_participants"], item["cost_usd"]) == (2, "0.2400")
+    assert [c[2] for c in charges(database_url, active["meetingId"])] == [Decimal("-0.2400")]
+    assert user_balance(database_url, user) == Decimal("9.7600")
+
+
+async def test_a_meeting_left_active_by_a_crash_is_live_again_at_start(
+    serve, make_settings, database_url
+):
+    settings = make_settings(API_ENV)
+    first = await serve(create_app(settings))
+    user = await register(first, database_url, balance=10)
+    created = await create_meeting(first, user, scheduledAt=in_future(3600), waitingRoom=True)
+    meeting_id = created["meetingId"]
+    await first.close()
+    # As a server that died without its shutdown would leave it.
+    db_rows(
+        database_url,
+        "UPDATE meetings SET status = 'active', started_at = now() WHERE id = %s",
+        (meeting_id,),
+    )
+
+    second = await serve(create_app(settings))
+    live = None
+    for _ in range(30):
+        live = await second.app[LIVE].meeting(meeting_id)
+        if live is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert live is not None and live.settings["waitingRoom"] is True
+    resp = await delete(second, meeting_id, user.admin(created["adminToken"]))
+    assert resp.status == 200, await resp.text()
+    assert [m["meeting_id"] for m in await history(second, user)] == [meeting_id]
+
+
+async def test_meeting_due_while_the_server_was_down_activates_at_start(
+    serve, make_settings, database_url
+):
+    settings = make_settings(API_ENV)
+    first = await serve(create_app(settings))
+    user = await register(first, database_url, balance=10)
+    created = await create_meeting(first, user, scheduledAt=in_future(3600))
+    meeting_id = created["meetingId"]
+    await first.close()
+    db_rows(
+        database_url,
+        "UPDATE meetings SET scheduled_at = now() - interval '1 minute' WHERE id = %s",
+        (meeting_id,),
+    )
+
+    second = await serve(create_app(settings))
+    await wait_for_status(database_url, meeting_id, "active", timeout=3)
+    assert (await second.app[LIVE].meeting(meeting_id)) is not None
+    body = await (await get_meeting(second, user, meeting_id)).json()
+    assert body["status"] == "active"
+
+
+# --- the empty-meeting grace period -------------------------------------------------------
+
+
+@pytest.fixture
+async def graceful(serve, make_settings):
+    """A client of an app whose empty meetings end after half a second."""
+    return await serve(create_app(make_settings({**API_ENV, "MEETING_GRACE_SECONDS": "0.5"})))
+
+
+async def test_empty_meeting_ends_after_the_grace_period(graceful, database_url):
+    user = await register(graceful, database_url, balance=10)
+    created = await create_meeting(graceful, user)
+    meeting_id = created["meetingId"]
+    app = graceful.app
+    await add_participants(app, meeting_id, 1)
+    assert await app[LIVE].remove_participant("s1") is not None
+    app[MEETINGS].meeting_emptied(meeting_id)
+
+    await asyncio.sleep(0.25)  # within the grace: still on
+    assert (await get_meeting(graceful, user, meeting_id)).status == 200
+    await wait_for_status(database_url, meeting_id, "ended", timeout=2)
+
+    await assert_error(await get_meeting(graceful, user, meeting_id), 404)
+    assert (await app[LIVE].meeting(meeting_id)) is None
+    [item] = await history(graceful, user)
+    assert (item["meeting_id"], item["peak_participants"]) == (meeting_id, 1)
+
+
+async def test_rejoining_within_the_grace_period_keeps_the_meeting(graceful, database_url):
+    user = await register(graceful, database_url, balance=10)
+    created = await create_meeting(graceful, user)
+    meeting_id = created["meetingId"]
+    app = graceful.app
+    await add_participants(app, meeting_id, 1)
+    await app[LIVE].remove_participant("s1")
+    app[MEETINGS].meeting_emptied(meeting_id)
+
+    await asyncio.sleep(0.2)
+    await add_participants(app, meeting_id, 1, start=2)
+    app[MEETINGS].participant_arrived(meeting_id)
+    await asyncio.sleep(1.0)  # twice the grace period
+
+    resp = await get_meeting(graceful, user, meeting_id)
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["participantCount"] == 1
+    (status,) = db_one(database_url, "SELECT status FROM meetings WHERE id = %s", (meeting_id,))
+    assert status == "active"
+    assert await history(graceful, user) == []
+
+    # Empty again: the grace starts over and ends it.
+    await app[LIVE].remove_participant("s2")
+    app[MEETINGS].meeting_emptied(meeting_id)
+    await wait_for_status(database_url, meeting_id, "ended", timeout=2)
+
+
+async def test_a_rejoin_leaves_no_unawaited_coroutine(graceful, database_url):
+    """A cancelled grace timer must not leave a coroutine behind that nobody awaits."""
+    user = await register(graceful, database_url, balance=10)
+    meeting_id = (await create_meeting(graceful, user))["meetingId"]
+    service = graceful.app[MEETINGS]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        service.meeting_emptied(meeting_id)
+        service.participant_arrived(meeting_id)
+        gc.collect()
+    assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
