@@ -12,7 +12,7 @@ from onepizza.api.format import epoch_ms, iso, iso_ms
 from onepizza.api.ratelimit import rate_limited
 from onepizza.api.request import json_response, load_body
 from onepizza.errors import BadRequest, NotFound, Unauthorized
-from onepizza.live.state import LiveMeeting
+from onepizza.live.state import SETTING_KEYS, LiveMeeting, public_settings
 from onepizza.schemas.meetings import (
     CreateMeetingSchema,
     GuestMeetingSchema,
@@ -22,8 +22,6 @@ from onepizza.schemas.meetings import (
 )
 from onepizza.services.registry import CHAT, MEETINGS
 from onepizza.services.tokens import digest, new_invite_code
-
-SETTING_KEYS = ("muteOnJoin", "videoOffOnJoin", "maxParticipants", "locked", "waitingRoom")
 
 
 def participant_body(p) -> dict:
@@ -35,10 +33,6 @@ def participant_body(p) -> dict:
         "isScreenSharing": p.is_screen_sharing,
         "joinedAt": p.joined_at,
     }
-
-
-def settings_body(settings: dict) -> dict:
-    return {key: settings[key] for key in SETTING_KEYS}
 
 
 class MeetingHandlers:
@@ -59,7 +53,7 @@ class MeetingHandlers:
         if row["scheduled_at"] is not None:
             payload["scheduledAt"] = iso_ms(row["scheduled_at"])
         payload["status"] = row["status"]
-        payload["settings"] = settings_body(row["settings"])
+        payload["settings"] = public_settings(row["settings"])
         return json_response(payload, status=201)
 
     @rate_limited("guest")
@@ -126,7 +120,7 @@ class MeetingHandlers:
                 "createdAt": epoch_ms(row["created_at"]),
                 "participantCount": len(participants),
                 "participants": participants,
-                "settings": settings_body(live.settings if live else row["settings"]),
+                "settings": public_settings(live.settings if live else row["settings"]),
             }
         )
         return json_response(payload)
@@ -153,7 +147,7 @@ class MeetingHandlers:
         await _managed_meeting(request, meeting_id)
         changes = await load_body(request, SettingsSchema())
         settings = await request.app[MEETINGS].update_settings(meeting_id, changes)
-        return json_response({"meetingId": meeting_id, "settings": settings_body(settings)})
+        return json_response({"meetingId": meeting_id, "settings": public_settings(settings)})
 
     @rate_limited("api")
     async def lock(self, request: web.Request) -> web.Response:

@@ -19,6 +19,14 @@ DEFAULT_SETTINGS = {
 }
 
 
+SETTING_KEYS = tuple(DEFAULT_SETTINGS)
+
+
+def public_settings(settings: dict) -> dict:
+    """The five settings of the spec, as clients see them."""
+    return {key: settings[key] for key in SETTING_KEYS}
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 

@@ -9,9 +9,9 @@ import logging
 import socketio
 from aiohttp import web
 
-from onepizza.live.state import LiveMeeting, Participant
+from onepizza.live.state import LiveMeeting, Participant, public_settings
 from onepizza.realtime import payloads
-from onepizza.realtime.notifier import SETTING_KEYS, hosts_room, meeting_room
+from onepizza.realtime.notifier import hosts_room, meeting_room
 from onepizza.services.chat import REACTIONS
 from onepizza.services.meetings import JoinRefused
 from onepizza.services.registry import LIVE, MEETINGS
@@ -109,7 +109,7 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
         if me.is_admin:
             await sio.enter_room(sid, hosts_room(meeting_id))
         others = [participant_state(p) for p in meeting.participants.values() if p.sid != sid]
-        settings = {key: meeting.settings[key] for key in SETTING_KEYS}
+        settings = public_settings(meeting.settings)
         await sio.emit(
             "joined",
             {

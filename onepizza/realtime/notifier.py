@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socketio
 
+from onepizza.live.state import public_settings
+
 
 def meeting_room(meeting_id: str) -> str:
     return f"meeting:{meeting_id}"
@@ -11,9 +13,6 @@ def meeting_room(meeting_id: str) -> str:
 
 def hosts_room(meeting_id: str) -> str:
     return f"meeting:{meeting_id}:hosts"
-
-
-SETTING_KEYS = ("muteOnJoin", "videoOffOnJoin", "maxParticipants", "locked", "waitingRoom")
 
 
 class SocketMeetingEvents:
@@ -26,8 +25,9 @@ class SocketMeetingEvents:
         await self._sio.close_room(room)
 
     async def settings_updated(self, meeting_id: str, settings: dict) -> None:
-        payload = {key: settings[key] for key in SETTING_KEYS}
-        await self._sio.emit("meeting:settings-updated", payload, room=meeting_room(meeting_id))
+        await self._sio.emit(
+            "meeting:settings-updated", public_settings(settings), room=meeting_room(meeting_id)
+        )
 
     async def to_socket(self, sid: str, event: str, data: dict) -> None:
         await self._sio.emit(event, data, to=sid)
