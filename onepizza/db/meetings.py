@@ -17,12 +17,16 @@ async def insert(
     settings: dict,
     scheduled_at,
 ) -> dict | None:
-    """The new row, or None if the id is taken (the caller draws another)."""
+    """The new row, in one round trip; None if the balance that pays (the company's for a
+    member) is not positive, or if the id is taken (the caller tells which)."""
     await cur.execute(
         """
         INSERT INTO meetings (id, owner_id, company_id, title, admin_token_hash, status,
                               settings, scheduled_at, started_at)
-        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, CASE WHEN %s = 'active' THEN now() END)
+        SELECT %s, %s, %s, %s, %s, %s, %s, %s, CASE WHEN %s = 'active' THEN now() END
+        WHERE (SELECT CASE WHEN %s::bigint IS NULL
+                           THEN (SELECT balance FROM users WHERE id = %s)
+                           ELSE (SELECT balance FROM companies WHERE id = %s) END) > 0
         ON CONFLICT (id) DO NOTHING
         RETURNING id, owner_id, company_id, title, admin_token_hash, status, settings,
                   scheduled_at, created_at, started_at
@@ -37,6 +41,9 @@ async def insert(
             orjson.dumps(settings).decode(),
             scheduled_at,
             status,
+            company_id,
+            owner_id,
+            company_id,
         ),
     )
     return await cur.fetchone()

@@ -86,15 +86,8 @@ class MeetingService:
         settings = {**DEFAULT_SETTINGS, **settings}
         status = "scheduled" if scheduled_at else "active"
         token = new_admin_token()
-        async with transaction(self._pool) as cur:
-            balance = await ledger_sql.balance(
-                cur, user_id=owner["id"], company_id=owner["company_id"]
-            )
-            if balance <= 0:
-                raise PaymentRequired(
-                    "Insufficient credits: top up your balance to create meetings"
-                )
-            row = None
+        row = None
+        async with cursor(self._pool) as cur:
             while row is None:
                 row = await meeting_sql.insert(
                     cur,
@@ -107,6 +100,12 @@ class MeetingService:
                     settings=settings,
                     scheduled_at=scheduled_at,
                 )
+                if row is None:  # no credit, or (rarely) the id was taken: draw again
+                    payer = {"user_id": owner["id"], "company_id": owner["company_id"]}
+                    if await ledger_sql.balance(cur, **payer) <= 0:
+                        raise PaymentRequired(
+                            "Insufficient credits: top up your balance to create meetings"
+                        )
         if status == "active":
             await self._live.add_meeting(self._live_meeting(row))
         else:
