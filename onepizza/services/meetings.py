@@ -21,6 +21,8 @@ from onepizza.services.tokens import digest
 log = logging.getLogger(__name__)
 
 SCHEDULER_MAX_SLEEP = 60.0  # seconds; also catches meetings scheduled by other processes
+SHUTDOWN_CONCURRENCY = 8  # meetings ended at once at shutdown (each holds a connection)
+SHUTDOWN_END_SECONDS = 15.0
 
 
 class MeetingEvents(Protocol):
@@ -440,18 +442,32 @@ class MeetingService:
                 waiter.cancel()
 
     async def shutdown(self) -> None:
-        """End every live meeting (participants told, billed once), then finish any
-        ending already under way."""
+        """End every live meeting (participants told, billed once), a few at a time and
+        within SHUTDOWN_END_SECONDS; any left stay active in the database and are picked
+        up (and ended by their grace period) at the next start."""
         for timer in self._grace_timers.values():
             timer.cancel()
         self._grace_timers.clear()
-        for meeting in await self._live.meetings():
-            try:
-                await self.end(meeting.meeting_id, "The server is shutting down")
-            except Exception:
-                log.exception("could not end meeting %s at shutdown", meeting.meeting_id)
+        gate = asyncio.Semaphore(SHUTDOWN_CONCURRENCY)
+
+        async def end_one(meeting_id: str) -> None:
+            async with gate:
+                try:
+                    await self.end(meeting_id, "The server is shutting down")
+                except Exception:
+                    log.exception("could not end meeting %s at shutdown", meeting_id)
+
+        endings = [
+            asyncio.ensure_future(end_one(m.meeting_id)) for m in await self._live.meetings()
+        ]
+        if endings:
+            _, unfinished = await asyncio.wait(endings, timeout=SHUTDOWN_END_SECONDS)
+            for task in unfinished:
+                task.cancel()
+            if unfinished:
+                log.warning("%d meetings left active at shutdown", len(unfinished))
         if self._tasks:
-            await asyncio.wait(self._tasks, timeout=10)
+            await asyncio.wait(self._tasks, timeout=5)
 
 
 def _visible_to(row: dict, user: dict) -> bool:

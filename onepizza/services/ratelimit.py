@@ -26,7 +26,7 @@ class RateLimitResult:
 
 
 class RateLimiter:
-    """Counts hits per (group, key) in a moving window; one limit per group."""
+    """Counts hits per (group, key) in a sliding window; one limit per group."""
 
     def __init__(self, groups: Mapping[str, str], redis_url: str | None = None):
         self._limits = {name: limits.parse(value) for name, value in groups.items()}
@@ -35,7 +35,9 @@ class RateLimiter:
             self._storage = storage_from_string(uri, implementation="redispy")
         else:
             self._storage = limits_storage.MemoryStorage()
-        self._strategy = strategies.MovingWindowRateLimiter(self._storage)
+        # A sliding window counter: two counters per key instead of a list of every hit
+        # (the moving window), at the cost of a weighted approximation of the window.
+        self._strategy = strategies.SlidingWindowCounterRateLimiter(self._storage)
 
     def has_group(self, group: str) -> bool:
         return group in self._limits
