@@ -45,7 +45,7 @@ CREATE TABLE credit_transactions (
     amount_usd   numeric(14,4) NOT NULL,
     type         text NOT NULL
                  CHECK (type IN ('stripe_topup', 'usdc_deposit', 'meeting_charge',
-                                 'admin_credit', 'refund')),
+                                 'admin_credit', 'refund', 'company_transfer')),
     description  text NOT NULL,
     meeting_id   text,
     created_at   timestamptz NOT NULL DEFAULT now(),

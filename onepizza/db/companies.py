@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 
 async def insert(cur, *, name: str, invite_code_hash: bytes) -> int:
     await cur.execute(
@@ -23,9 +21,3 @@ async def by_invite_code(cur, invite_code_hash: bytes) -> dict | None:
         (invite_code_hash,),
     )
     return await cur.fetchone()
-
-
-async def add_balance(cur, company_id: int, amount: Decimal) -> None:
-    await cur.execute(
-        "UPDATE companies SET balance = balance + %s WHERE id = %s", (amount, company_id)
-    )

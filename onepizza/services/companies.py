@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from onepizza.db import companies as company_sql
 from onepizza.db import cursor, transaction
+from onepizza.db import ledger as ledger_sql
 from onepizza.db import users as user_sql
 from onepizza.errors import BadRequest, Conflict, Forbidden, NotFound
 from onepizza.services.tokens import digest
@@ -24,7 +25,24 @@ class CompanyService:
             company = await company_sql.by_invite_code(cur, digest(invite_code))
             if company is None:
                 raise NotFound("Invalid invite code")
-            await company_sql.add_balance(cur, company["id"], user["balance"])
+            if user["balance"] != 0:  # both sides of the move are in the ledger
+                moved = user["balance"]
+                await ledger_sql.apply(
+                    cur,
+                    user_id=user_id,
+                    company_id=None,
+                    amount=-moved,
+                    kind="company_transfer",
+                    description=f"Moved to {company['name']}",
+                )
+                await ledger_sql.apply(
+                    cur,
+                    user_id=user_id,
+                    company_id=company["id"],
+                    amount=moved,
+                    kind="company_transfer",
+                    description=f"Brought by a new member (user {user_id})",
+                )
             await user_sql.join_company(cur, user_id, company["id"], "member")
         return company
 

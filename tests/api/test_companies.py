@@ -150,6 +150,16 @@ async def test_join_merges_the_balance_into_the_company(client, new_client, db):
     assert own_balance == 0
     (company_balance,) = query_one(db, "SELECT balance FROM companies WHERE id = %s", (company_id,))
     assert company_balance == 15
+    # Both sides of the move are ledger rows, so each balance is the sum of its ledger.
+    (user_sum, company_sum) = query_one(
+        db,
+        "SELECT (SELECT sum(amount_usd) FROM credit_transactions t JOIN users u "
+        "        ON u.id = t.user_id WHERE u.email = %s AND t.type = 'company_transfer'),"
+        "       (SELECT sum(amount_usd) FROM credit_transactions "
+        "        WHERE company_id = %s AND type = 'company_transfer')",
+        (member_email, company_id),
+    )
+    assert (user_sum, company_sum) == (-5, 5)
 
     # A second join is refused and moves no money.
     await assert_error(await join(member_client, owner_account["inviteCode"]), 409)
