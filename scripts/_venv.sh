@@ -32,3 +32,13 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e "$spec"
   echo "$want" > "$stamp"
 fi
+
+# The browser pages' client libraries (web/package.json, locked), served from web/node_modules.
+if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "==> installing web/ packages (npm ci)"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "warning: npm not found: the browser pages need web/node_modules (install Node.js)" >&2
+  fi
+fi

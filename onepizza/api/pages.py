@@ -7,6 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
+VENDOR_DIR = WEB_DIR / "node_modules"  # npm packages of web/package.json (scripts/ install them)
 
 
 class PageHandlers:

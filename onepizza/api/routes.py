@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from onepizza.api.accounts import AccountHandlers
@@ -11,7 +13,9 @@ from onepizza.api.companies import CompanyHandlers
 from onepizza.api.health import HealthHandlers
 from onepizza.api.ice import IceHandlers
 from onepizza.api.meetings import MeetingHandlers
-from onepizza.api.pages import WEB_DIR, PageHandlers
+from onepizza.api.pages import VENDOR_DIR, WEB_DIR, PageHandlers
+
+log = logging.getLogger(__name__)
 
 
 def setup_routes(app: web.Application) -> None:
@@ -81,4 +85,9 @@ def setup_routes(app: web.Application) -> None:
     )
 
     app.router.add_get("/", pages.page("index.html"), name="home")
+    app.router.add_get("/join/{meeting_id}", pages.page("meeting.html"), name="join")
     app.router.add_static("/static/", WEB_DIR, name="static", follow_symlinks=False)
+    if VENDOR_DIR.is_dir():
+        app.router.add_static("/vendor/", VENDOR_DIR, name="vendor", follow_symlinks=False)
+    else:
+        log.warning("web/node_modules is missing (run npm ci in web/): pages cannot load")
