@@ -33,7 +33,9 @@ from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
 from onepizza.services.meetings import MeetingService
+from onepizza.services.payments.stripe import StripePayments
 from onepizza.services.ratelimit import RateLimiter
+from onepizza.services.recordings import RecordingService
 from onepizza.services.registry import (
     ACCOUNTS,
     API_KEYS,
@@ -43,6 +45,7 @@ from onepizza.services.registry import (
     LIVE,
     MAILER,
     MEETINGS,
+    RECORDINGS,
 )
 
 HOUSEKEEPING_INTERVAL = 3600  # seconds between purges of expired sessions and tokens
@@ -108,9 +111,13 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[ACCOUNTS] = AccountService(pool, settings, mailer)
     app[API_KEYS] = ApiKeyService(pool)
     app[COMPANIES] = CompanyService(pool)
-    app[BILLING] = BillingService(pool)
+    app[RECORDINGS] = RecordingService(
+        pool, settings.recordings_dir, max_bytes=settings.recording_max_bytes
+    )
+    app[BILLING] = BillingService(pool, StripePayments(settings))
     await app[ACCOUNTS].seed_admin()
     yield
+    await app[BILLING].close()
     await mailer.close()
 
 

@@ -65,6 +65,7 @@ class Settings:
     health_db_timeout: float = 2.0
     bcrypt_rounds: int = 12
     meeting_grace_seconds: float = 60.0
+    recording_max_bytes: int = 500 * 1024 * 1024
     session_max_age: int = 7 * 24 * 3600
     shutdown_timeout: float = 20.0
 
@@ -142,6 +143,9 @@ class Settings:
             health_db_timeout=env.number("HEALTH_DB_TIMEOUT", 2.0, low=0.1, high=30.0),
             bcrypt_rounds=env.integer("BCRYPT_ROUNDS", 12, low=4, high=16),
             meeting_grace_seconds=env.number("MEETING_GRACE_SECONDS", 60.0, low=0.0, high=3600.0),
+            recording_max_bytes=env.integer(
+                "RECORDING_MAX_BYTES", 500 * 1024 * 1024, low=1024, high=2**40
+            ),
             session_max_age=env.integer(
                 "SESSION_MAX_AGE", 7 * 24 * 3600, low=300, high=365 * 24 * 3600
             ),

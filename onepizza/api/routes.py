@@ -9,11 +9,13 @@ from aiohttp import web
 from onepizza.api.accounts import AccountHandlers
 from onepizza.api.admin import AdminHandlers
 from onepizza.api.api_keys import ApiKeyHandlers
+from onepizza.api.billing import BillingHandlers
 from onepizza.api.companies import CompanyHandlers
 from onepizza.api.health import HealthHandlers
 from onepizza.api.ice import IceHandlers
 from onepizza.api.meetings import MeetingHandlers
 from onepizza.api.pages import VENDOR_DIR, WEB_DIR, PageHandlers
+from onepizza.api.recordings import RecordingHandlers
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +80,32 @@ def setup_routes(app: web.Application) -> None:
         name="meeting-transcript-download",
     )
 
+    recordings = RecordingHandlers()
+    app.router.add_post(one + "/recordings", recordings.upload, name="recordings-upload")
+    app.router.add_get(one + "/recordings", recordings.list, name="recordings-list")
+    app.router.add_get(
+        "/api/recordings/{id}/download", recordings.download, name="recording-download"
+    )
+    app.router.add_delete("/api/recordings/{id}", recordings.delete, name="recording-delete")
+
     app.router.add_get("/api/config/ice-servers", IceHandlers().ice_servers, name="ice-servers")
 
+    billing = BillingHandlers()
+    app.router.add_get("/api/billing/history", billing.history, name="billing-history")
     app.router.add_post(
-        "/admin/api/billing/credit", AdminHandlers().credit, name="admin-billing-credit"
+        "/api/billing/stripe/checkout", billing.stripe_checkout, name="billing-stripe-checkout"
     )
+    app.router.add_post(
+        "/api/billing/stripe/webhook", billing.stripe_webhook, name="billing-stripe-webhook"
+    )
+
+    admin = AdminHandlers()
+    app.router.add_post("/admin/api/billing/credit", admin.credit, name="admin-billing-credit")
+    app.router.add_get(
+        "/admin/api/billing/transactions", admin.transactions, name="admin-billing-transactions"
+    )
+    app.router.add_get("/admin/api/settings", admin.settings, name="admin-settings")
+    app.router.add_patch("/admin/api/settings", admin.update_settings, name="admin-settings-update")
 
     app.router.add_get("/", pages.page("index.html"), name="home")
     app.router.add_get("/join/{meeting_id}", pages.page("meeting.html"), name="join")

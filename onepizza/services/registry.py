@@ -10,6 +10,7 @@ from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
 from onepizza.services.meetings import MeetingService
+from onepizza.services.recordings import RecordingService
 
 ACCOUNTS = web.AppKey("accounts", AccountService)
 API_KEYS = web.AppKey("api_keys", ApiKeyService)
@@ -19,3 +20,4 @@ LIVE = web.AppKey("live", LiveState)
 MEETINGS = web.AppKey("meetings", MeetingService)
 CHAT = web.AppKey("chat", ChatService)
 BILLING = web.AppKey("billing", BillingService)
+RECORDINGS = web.AppKey("recordings", RecordingService)

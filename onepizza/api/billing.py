@@ -1,0 +1,63 @@
+"""§15 Billing over HTTP: history, Stripe checkout and the Stripe webhook."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from marshmallow import Schema, ValidationError
+
+from onepizza.api.auth import require_user
+from onepizza.api.format import iso, money
+from onepizza.api.ratelimit import rate_limited
+from onepizza.api.request import json_response, load_body
+from onepizza.errors import BadRequest
+from onepizza.schemas.billing import CheckoutSchema, HistoryQuerySchema
+from onepizza.services.registry import BILLING
+
+
+def load_query(request: web.Request, schema: Schema) -> dict[str, Any]:
+    """The query string validated by a marshmallow schema; 400 naming the bad parameter."""
+    try:
+        return schema.load(dict(request.query))
+    except ValidationError as err:
+        details = err.normalized_messages()
+        field, messages = next(iter(details.items()))
+        message = messages[0] if isinstance(messages, list) else str(messages)
+        text = message if field == "_schema" else f"{field}: {message}"
+        raise BadRequest(text, details=details) from None
+
+
+def transaction_body(row: dict) -> dict:
+    return {
+        "id": row["id"],
+        "amount_usd": money(row["amount_usd"]),
+        "type": row["type"],
+        "description": row["description"],
+        "created_at": iso(row["created_at"]),
+    }
+
+
+class BillingHandlers:
+    async def history(self, request: web.Request) -> web.Response:
+        user = await require_user(request)
+        query = load_query(request, HistoryQuerySchema())
+        balance, rows = await request.app[BILLING].history(user, **query)
+        return json_response(
+            {"balance": money(balance), "transactions": [transaction_body(r) for r in rows]}
+        )
+
+    @rate_limited("api")
+    async def stripe_checkout(self, request: web.Request) -> web.Response:
+        user = await require_user(request)
+        body = await load_body(request, CheckoutSchema())
+        url = await request.app[BILLING].stripe_checkout(user, body["amountUsd"])
+        return json_response({"url": url})
+
+    async def stripe_webhook(self, request: web.Request) -> web.Response:
+        """Stripe calls this: no session, no origin check; the signature is the proof,
+        computed over the raw body, so the body is never parsed before it is checked."""
+        payload = await request.read()
+        signature = request.headers.get("Stripe-Signature")
+        result = await request.app[BILLING].stripe_webhook(payload, signature)
+        return json_response({"received": True, "result": result})

@@ -1,0 +1,97 @@
+"""Request schemas for billing: top-ups, ledger queries and the platform settings."""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+LEDGER_TYPES = (
+    "stripe_topup",
+    "usdc_deposit",
+    "meeting_charge",
+    "admin_credit",
+    "refund",
+    "company_transfer",
+)
+
+
+class JsonNumber(fields.Decimal):
+    """A JSON number (not a string, not a boolean) read as a Decimal."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class QueryInt(fields.Integer):
+    """A query-string whole number: ASCII digits only (no sign, no spaces, no 1_000)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str) or not (value.isascii() and value.isdigit()):
+            raise self.make_error("invalid")
+        if len(value) > 18:
+            raise ValidationError("Number too large")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _places(data: dict, name: str, places: int) -> None:
+    value = data.get(name)
+    if value is not None and value.as_tuple().exponent < -places:
+        raise ValidationError(f"{name} has at most {places} decimals", field_name=name)
+
+
+class CheckoutSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    amountUsd = JsonNumber(required=True, places=None, validate=validate.Range(min=5, max=1000))
+
+    @validates_schema
+    def cents(self, data, **_kwargs):
+        _places(data, "amountUsd", 2)
+
+
+class PlatformSettingsSchema(Schema):
+    """PATCH /admin/api/settings: either setting or both; anything else is refused."""
+
+    class Meta:
+        unknown = RAISE
+
+    rate_per_participant_minute = fields.Decimal(
+        places=None, validate=validate.Range(min=0, min_inclusive=False, max=100)
+    )
+    low_balance_threshold = fields.Decimal(
+        places=None, validate=validate.Range(min=0, min_inclusive=False, max=1_000_000)
+    )
+
+    @validates_schema
+    def four_places(self, data, **_kwargs):
+        if not data:
+            raise ValidationError("Nothing to change: send at least one setting")
+        for name in data:
+            _places(data, name, 4)
+
+
+class HistoryQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = QueryInt(load_default=0, validate=validate.Range(min=0, max=10**9))
+    before = QueryInt(load_default=None, validate=validate.Range(min=1))
+
+
+class AdminTransactionsQuerySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    userId = QueryInt(load_default=None, validate=validate.Range(min=1))
+    companyId = QueryInt(load_default=None, validate=validate.Range(min=1))
+    type = fields.String(load_default=None, validate=validate.OneOf(LEDGER_TYPES))
+    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = QueryInt(load_default=0, validate=validate.Range(min=0, max=10**9))
+
+    @validates_schema
+    def one_account(self, data, **_kwargs):
+        if data.get("userId") is not None and data.get("companyId") is not None:
+            raise ValidationError("Filter by userId or companyId, not both")

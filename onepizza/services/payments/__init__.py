@@ -1,0 +1,1 @@
+"""Payment providers that top up balances: Stripe (cards) now, USDC deposits later."""
