@@ -26,9 +26,15 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--host", help="address to listen on (default: HOST or 0.0.0.0)")
     serve_cmd.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    mcp_cmd = commands.add_parser("mcp", help="run the MCP server for AI agents")
+    mcp_cmd.add_argument("--transport", choices=["stdio", "http"], default="stdio")
+    mcp_cmd.add_argument("--host", default="127.0.0.1", help="http: address (default 127.0.0.1)")
+    mcp_cmd.add_argument("--port", type=int, default=3100, help="http: port (default 3100)")
     args = parser.parse_args(argv)
 
     _setup_logging()
+    if args.command == "mcp":
+        return run_mcp(args)
     try:
         settings = Settings.from_env(os.environ)
     except ConfigError as exc:
@@ -121,3 +127,15 @@ def _new_event_loop():
 
         return asyncio.new_event_loop()
     return uvloop.new_event_loop()
+
+
+def run_mcp(args) -> int:
+    """The MCP server talks to a onepizza API (ONEPIZZA_API_URL, ONEPIZZA_API_KEY); it needs
+    none of the server's own settings."""
+    from onepizza.mcp.server import run
+
+    api_url = os.environ.get("ONEPIZZA_API_URL", "http://localhost:3000")
+    api_key = os.environ.get("ONEPIZZA_API_KEY") or None
+    # Logs go to stderr (see _setup_logging): with stdio, stdout carries the protocol.
+    run(args.transport, api_url=api_url, api_key=api_key, host=args.host, port=args.port)
+    return 0

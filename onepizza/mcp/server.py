@@ -1,0 +1,215 @@
+"""onepizza's MCP tools and the `meetings://active` resource, over stdio or HTTP (streamable
+HTTP at /mcp and SSE at /sse on one port)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import aiohttp
+from mcp.server.fastmcp import FastMCP
+from mcp.server.fastmcp.exceptions import ToolError
+
+from onepizza.client import Bot, OnepizzaClient, OnepizzaError
+
+INSTRUCTIONS = (
+    "Create and run onepizza video meetings. Admin tokens of meetings created here are kept "
+    "by this server: host actions (end, settings, mute, kick) need only the meeting id. "
+    "join_meeting connects a bot that buffers what happens; leave_meeting returns it."
+)
+
+
+async def _call(awaitable):
+    """The API's own message as the tool error, never a traceback."""
+    try:
+        return await awaitable
+    except OnepizzaError as exc:
+        raise ToolError(f"onepizza API error {exc.status}: {exc.message}") from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise ToolError(f"Cannot reach the onepizza API: {type(exc).__name__}") from None
+
+
+def _public(meeting: dict) -> dict:
+    return {key: value for key, value in meeting.items() if key != "adminToken"}
+
+
+def build_server(
+    api_url: str, api_key: str | None, *, host: str = "127.0.0.1", port: int = 3100
+) -> FastMCP:
+    client = OnepizzaClient(api_url, api_key)
+    bots: dict[str, Bot] = {}
+    mcp = FastMCP("onepizza", instructions=INSTRUCTIONS, host=host, port=port)
+
+    @mcp.tool()
+    async def create_meeting(
+        title: str | None = None,
+        scheduled_at: str | None = None,
+        mute_on_join: bool | None = None,
+        video_off_on_join: bool | None = None,
+        max_participants: int | None = None,
+        waiting_room: bool | None = None,
+    ) -> dict:
+        """Create an instant meeting, or a scheduled one with scheduled_at (ISO 8601 UTC)."""
+        meeting = await _call(
+            client.create_meeting(
+                title,
+                scheduled_at=scheduled_at,
+                mute_on_join=mute_on_join,
+                video_off_on_join=video_off_on_join,
+                max_participants=max_participants,
+                waiting_room=waiting_room,
+            )
+        )
+        return {**_public(meeting), "joinUrl": api_url.rstrip("/") + meeting["joinUrl"]}
+
+    @mcp.tool()
+    async def list_meetings() -> list[dict]:
+        """List your active and scheduled meetings."""
+        return await _call(client.list_meetings())
+
+    @mcp.tool()
+    async def get_meeting(meeting_id: str) -> dict:
+        """A meeting's status, settings and current participants."""
+        return await _call(client.get_meeting(meeting_id))
+
+    @mcp.tool()
+    async def end_meeting(meeting_id: str) -> dict:
+        """End a live meeting (participants are disconnected and it is billed) or cancel a
+        scheduled one."""
+        return await _call(client.end_meeting(meeting_id))
+
+    @mcp.tool()
+    async def update_meeting_settings(
+        meeting_id: str,
+        title: str | None = None,
+        mute_on_join: bool | None = None,
+        video_off_on_join: bool | None = None,
+        max_participants: int | None = None,
+        locked: bool | None = None,
+        waiting_room: bool | None = None,
+    ) -> dict:
+        """Change a meeting's title or settings live."""
+        changes = {
+            key: value
+            for key, value in {
+                "title": title,
+                "muteOnJoin": mute_on_join,
+                "videoOffOnJoin": video_off_on_join,
+                "maxParticipants": max_participants,
+                "locked": locked,
+                "waitingRoom": waiting_room,
+            }.items()
+            if value is not None
+        }
+        return await _call(client.update_settings(meeting_id, **changes))
+
+    @mcp.tool()
+    async def mute_participant(meeting_id: str, participant_id: str) -> dict:
+        """Force-mute one participant."""
+        return await _call(client.mute(meeting_id, participant_id))
+
+    @mcp.tool()
+    async def unmute_participant(meeting_id: str, participant_id: str) -> dict:
+        """Ask one participant to unmute."""
+        return await _call(client.unmute(meeting_id, participant_id))
+
+    @mcp.tool()
+    async def kick_participant(
+        meeting_id: str, participant_id: str, reason: str | None = None
+    ) -> dict:
+        """Remove a participant, with an optional reason shown to them."""
+        return await _call(client.kick(meeting_id, participant_id, reason))
+
+    @mcp.tool()
+    async def mute_all(meeting_id: str) -> dict:
+        """Mute every participant at once."""
+        return await _call(client.mute_all(meeting_id))
+
+    @mcp.tool()
+    async def join_meeting(meeting_id: str, name: str = "AI assistant") -> dict:
+        """Connect a bot to the meeting (as host if this server created it). Events are
+        buffered until leave_meeting."""
+        if meeting_id in bots:
+            raise ToolError("Already in that meeting")
+        bot = Bot(api_url, name)
+        try:
+            joined = await _call(
+                bot.join(meeting_id, admin_token=client.admin_tokens.get(meeting_id))
+            )
+        except ToolError:
+            await bot.leave()
+            raise
+        bots[meeting_id] = bot
+        return {
+            "participantId": joined["participantId"],
+            "isAdmin": joined["isAdmin"],
+            "title": joined["title"],
+            "participants": joined["participants"],
+        }
+
+    @mcp.tool()
+    async def leave_meeting(meeting_id: str) -> dict:
+        """Disconnect the bot and return the events it saw."""
+        bot = bots.pop(meeting_id, None)
+        if bot is None:
+            raise ToolError("Not in that meeting: call join_meeting first")
+        events = bot.drain()
+        await bot.leave()
+        return {"events": [{"event": name, "data": data} for name, data in events]}
+
+    def joined_bot(meeting_id: str) -> Bot:
+        if meeting_id not in bots:
+            raise ToolError("Not in that meeting: call join_meeting first")
+        return bots[meeting_id]
+
+    @mcp.tool()
+    async def send_chat_message(meeting_id: str, text: str, reply_to: str | None = None) -> dict:
+        """Post a chat message from the bot."""
+        await _call(joined_bot(meeting_id).chat(text, reply_to))
+        return {"sent": True}
+
+    @mcp.tool()
+    async def send_reaction(meeting_id: str, emoji: str) -> dict:
+        """Send a floating reaction: one of 👍 ❤️ 😂 🎉 👏."""
+        await _call(joined_bot(meeting_id).react(emoji))
+        return {"sent": True}
+
+    @mcp.tool()
+    async def get_transcript(meeting_id: str) -> list[dict]:
+        """The meeting's chat messages, in order."""
+        return await _call(client.transcript(meeting_id))
+
+    @mcp.tool()
+    async def list_recordings(meeting_id: str) -> list[dict]:
+        """Recordings uploaded for a meeting."""
+        return await _call(client.list_recordings(meeting_id))
+
+    @mcp.resource("meetings://active", mime_type="application/json")
+    async def active_meetings() -> str:
+        """Every active meeting of this account, live."""
+        meetings: list[dict[str, Any]] = await _call(client.list_meetings())
+        return json.dumps([m for m in meetings if m["status"] == "active"])
+
+    return mcp
+
+
+def http_app(mcp: FastMCP):
+    """Streamable HTTP (/mcp) and SSE (/sse, /messages/) served together."""
+    from starlette.applications import Starlette
+
+    streamable = mcp.streamable_http_app()
+    sse = mcp.sse_app()
+    return Starlette(
+        routes=[*streamable.routes, *sse.routes],
+        lifespan=lambda app: mcp.session_manager.run(),
+    )
+
+
+def run(transport: str, *, api_url: str, api_key: str | None, host: str, port: int) -> None:
+    mcp = build_server(api_url, api_key, host=host, port=port)
+    if transport == "stdio":
+        mcp.run("stdio")
+        return
+    import uvicorn
+
+    uvicorn.run(http_app(mcp), host=host, port=port, log_level="warning")
