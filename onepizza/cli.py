@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd.add_argument("--host", help="address to listen on (default: HOST or 0.0.0.0)")
     serve_cmd.add_argument("--port", type=int, help="port to listen on (default: PORT or 3000)")
     commands.add_parser("migrate", help="apply pending database migrations and exit")
+    openapi_cmd = commands.add_parser("openapi", help="write the OpenAPI document")
+    openapi_cmd.add_argument("--output", default="openapi.yaml", help="file, or - for stdout")
     mcp_cmd = commands.add_parser("mcp", help="run the MCP server for AI agents")
     mcp_cmd.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     mcp_cmd.add_argument("--host", default="127.0.0.1", help="http: address (default 127.0.0.1)")
@@ -35,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging()
     if args.command == "mcp":
         return run_mcp(args)
+    if args.command == "openapi":
+        return write_openapi(args.output)
     try:
         settings = Settings.from_env(os.environ)
     except ConfigError as exc:
@@ -138,4 +142,17 @@ def run_mcp(args) -> int:
     api_key = os.environ.get("ONEPIZZA_API_KEY") or None
     # Logs go to stderr (see _setup_logging): with stdio, stdout carries the protocol.
     run(args.transport, api_url=api_url, api_key=api_key, host=args.host, port=args.port)
+    return 0
+
+
+def write_openapi(output: str) -> int:
+    """The OpenAPI document of the routes (no database, no settings needed)."""
+    from onepizza.api.openapi import build_spec, standalone_app
+
+    text = build_spec(standalone_app()).to_yaml()
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
     return 0

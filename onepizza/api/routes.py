@@ -14,6 +14,7 @@ from onepizza.api.companies import CompanyHandlers
 from onepizza.api.health import HealthHandlers
 from onepizza.api.ice import IceHandlers
 from onepizza.api.meetings import MeetingHandlers
+from onepizza.api.openapi import SWAGGER_DIR, OpenApiHandlers
 from onepizza.api.pages import VENDOR_DIR, WEB_DIR, PageHandlers
 from onepizza.api.recordings import RecordingHandlers
 
@@ -106,6 +107,13 @@ def setup_routes(app: web.Application) -> None:
     )
     app.router.add_get("/admin/api/settings", admin.settings, name="admin-settings")
     app.router.add_patch("/admin/api/settings", admin.update_settings, name="admin-settings-update")
+
+    docs = OpenApiHandlers()
+    app.router.add_get("/openapi.json", docs.json, name="openapi-json")
+    app.router.add_get("/openapi.yaml", docs.yaml, name="openapi-yaml")
+    app.router.add_get("/docs", docs.docs, name="docs")
+    app.router.add_get("/docs/init.js", docs.docs_init, name="docs-init")
+    app.router.add_static("/docs/assets/", SWAGGER_DIR, name="docs-assets")
 
     app.router.add_get("/", pages.page("index.html"), name="home")
     app.router.add_get("/join/{meeting_id}", pages.page("meeting.html"), name="join")

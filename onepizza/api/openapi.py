@@ -1,0 +1,511 @@
+"""The OpenAPI 3.1 document, built from the routes and the marshmallow schemas, and the
+interactive reference at /docs (Swagger UI from the swagger-ui-bundle package)."""
+
+from __future__ import annotations
+
+import re
+
+import swagger_ui_bundle
+from aiohttp import web
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from onepizza import __version__
+from onepizza.api.request import json_response
+from onepizza.schemas import accounts as acc
+from onepizza.schemas import billing as bill
+from onepizza.schemas import meetings as meet
+from onepizza.schemas import responses as r
+
+SWAGGER_DIR = swagger_ui_bundle.swagger_ui_path
+DOCUMENTED_PREFIXES = ("/api/", "/admin/api/", "/health")
+
+KEY, ADMIN, SESSION = "apiKey", "adminToken", "session"
+JSON = "application/json"
+
+
+def op(
+    summary: str,
+    tag: str,
+    *,
+    auth=(),
+    body=None,
+    ok=(200, r.MessageSchema),
+    errors=(),
+    query=(),
+    content=JSON,
+    description: str | None = None,
+) -> dict:
+    """One operation: who may call it, what it takes, what it answers."""
+    status, schema = ok
+    responses = {str(status): _content(schema, content, "Success")}
+    for code in sorted({*errors, 429} if tag != "Health" else set(errors)):
+        responses[str(code)] = _content(r.ErrorSchema, JSON, ERROR_TEXT.get(code, "Error"))
+    operation = {"summary": summary, "tags": [tag], "responses": responses}
+    if description:
+        operation["description"] = description
+    if auth:
+        operation["security"] = [{name: [] for name in auth}]
+    if body is not None:
+        operation["requestBody"] = (
+            body
+            if isinstance(body, dict)
+            else {"required": True, "content": {JSON: {"schema": body}}}
+        )
+    if query:
+        operation["parameters"] = [
+            {"in": "query", "name": name, "required": req, "schema": {"type": kind}}
+            for name, kind, req in query
+        ]
+    return operation
+
+
+ERROR_TEXT = {
+    400: "Invalid input",
+    401: "Missing or invalid x-api-key, or not logged in",
+    402: "Insufficient credits",
+    403: "Missing or invalid x-admin-token, cross-site request, or not allowed",
+    404: "Not found",
+    409: "Conflict",
+    413: "Too large",
+    415: "Unsupported media type",
+    429: "Rate limit exceeded",
+    502: "Payment provider error",
+    503: "Unavailable",
+}
+
+
+def _content(schema, content_type: str, description: str) -> dict:
+    return {"description": description, "content": {content_type: {"schema": schema}}}
+
+
+UPLOAD = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {"recording": {"type": "string", "format": "binary"}},
+                "required": ["recording"],
+            }
+        }
+    },
+}
+TEXT = {"type": "string"}
+BINARY = {"type": "string", "format": "binary"}
+PAGE = (("limit", "integer", False), ("offset", "integer", False))
+HOST = (KEY, ADMIN)
+
+OPERATIONS: dict[str, dict] = {
+    # §1 accounts
+    "auth-register": op(
+        "Create an account",
+        "Accounts",
+        body=acc.RegisterSchema,
+        ok=(201, r.RegisteredSchema),
+        errors=(400, 403, 409),
+    ),
+    "auth-login": op(
+        "Log in (sets the session cookie)",
+        "Accounts",
+        body=acc.LoginSchema,
+        ok=(200, r.LoginSchema),
+        errors=(400, 401, 403),
+    ),
+    "auth-logout": op("Log out", "Accounts", errors=(403,)),
+    "auth-me": op(
+        "The current user",
+        "Accounts",
+        auth=(SESSION,),
+        ok=(200, r.ProfileSchema),
+        errors=(401,),
+        description="A session, or an x-api-key for bots.",
+    ),
+    "auth-forgot": op(
+        "Email a password reset link", "Accounts", body=acc.ForgotPasswordSchema, errors=(400,)
+    ),
+    "auth-reset-check": op(
+        "Is a reset token valid?",
+        "Accounts",
+        ok=(200, r.ValidTokenSchema),
+        errors=(400,),
+        query=(("token", "string", True),),
+    ),
+    "auth-reset": op(
+        "Set a new password with a reset token",
+        "Accounts",
+        body=acc.ResetPasswordSchema,
+        errors=(400,),
+    ),
+    "auth-change": op(
+        "Change the password",
+        "Accounts",
+        auth=(SESSION,),
+        body=acc.ChangePasswordSchema,
+        errors=(400, 401, 403),
+    ),
+    # §2 keys
+    "keys-list": op(
+        "List API keys (masked)",
+        "API keys",
+        auth=(SESSION,),
+        ok=(200, r.ApiKeyListSchema),
+        errors=(401,),
+    ),
+    "keys-create": op(
+        "Create an API key (shown once)",
+        "API keys",
+        auth=(SESSION,),
+        body={"content": {JSON: {"schema": acc.CreateKeySchema}}},
+        ok=(201, r.ApiKeySchema),
+        errors=(400, 401, 403),
+    ),
+    "keys-revoke": op("Revoke an API key", "API keys", auth=(SESSION,), errors=(401, 403, 404)),
+    # §14 companies
+    "company-join": op(
+        "Join a company with an invite code",
+        "Companies",
+        auth=(SESSION,),
+        body=acc.JoinCompanySchema,
+        ok=(200, r.JoinedCompanySchema),
+        errors=(400, 401, 403, 404, 409),
+    ),
+    "company-members": op(
+        "List company members (owner)",
+        "Companies",
+        auth=(SESSION,),
+        ok=(200, r.MemberListSchema),
+        errors=(401, 403),
+    ),
+    "company-member-remove": op(
+        "Remove a member (owner)", "Companies", auth=(SESSION,), errors=(400, 401, 403, 404)
+    ),
+    # §21 health
+    "health": op("Full health check", "Health", ok=(200, r.HealthSchema), errors=(503,)),
+    "health-liveness": op("Liveness probe", "Health", ok=(200, r.HealthSchema)),
+    "health-readiness": op("Readiness probe", "Health", ok=(200, r.HealthSchema), errors=(503,)),
+    # §3-§8 meetings
+    "meetings-create": op(
+        "Create a meeting",
+        "Meetings",
+        auth=(KEY,),
+        body={"content": {JSON: {"schema": meet.CreateMeetingSchema}}},
+        ok=(201, r.MeetingCreatedSchema),
+        errors=(400, 401, 402),
+    ),
+    "meetings-guest": op(
+        "Create a guest meeting (no auth)",
+        "Meetings",
+        body={"content": {JSON: {"schema": meet.GuestMeetingSchema}}},
+        ok=(201, r.GuestMeetingSchema),
+        errors=(400,),
+    ),
+    "meetings-list": op(
+        "Active and scheduled meetings",
+        "Meetings",
+        auth=(KEY,),
+        ok=(200, r.MeetingListSchema),
+        errors=(401,),
+    ),
+    "meetings-scheduled": op(
+        "Scheduled meetings",
+        "Meetings",
+        auth=(KEY,),
+        ok=(200, r.ScheduledListSchema),
+        errors=(401,),
+    ),
+    "meetings-history": op(
+        "Ended meetings with cost",
+        "Meetings",
+        auth=(SESSION,),
+        ok=(200, r.HistorySchema),
+        errors=(400, 401),
+        query=PAGE,
+    ),
+    "meeting-get": op(
+        "A meeting with its participants",
+        "Meetings",
+        auth=(KEY,),
+        ok=(200, r.MeetingDetailSchema),
+        errors=(401, 404),
+    ),
+    "meeting-delete": op(
+        "End or cancel a meeting",
+        "Meetings",
+        auth=HOST,
+        ok=(200, r.MeetingEndedSchema),
+        errors=(401, 403, 404),
+        description="A guest meeting needs only its x-admin-token.",
+    ),
+    "meeting-settings": op(
+        "Update settings live",
+        "Meeting controls",
+        auth=HOST,
+        body=meet.SettingsSchema,
+        ok=(200, r.SettingsUpdatedSchema),
+        errors=(400, 401, 403, 404),
+    ),
+    "meeting-lock": op(
+        "Lock the meeting",
+        "Meeting controls",
+        auth=HOST,
+        ok=(200, r.LockSchema),
+        errors=(401, 403, 404),
+    ),
+    "meeting-unlock": op(
+        "Unlock the meeting",
+        "Meeting controls",
+        auth=HOST,
+        ok=(200, r.LockSchema),
+        errors=(401, 403, 404),
+    ),
+    "meeting-invite": op(
+        "A one-use invite link",
+        "Meeting controls",
+        auth=HOST,
+        body={"content": {JSON: {"schema": meet.InviteSchema}}},
+        ok=(200, r.InviteCreatedSchema),
+        errors=(400, 401, 403, 404),
+    ),
+    "meeting-mute-all": op(
+        "Mute everyone",
+        "Meeting controls",
+        auth=HOST,
+        ok=(200, r.MuteAllSchema),
+        errors=(401, 403, 404),
+    ),
+    "participant-mute": op(
+        "Force-mute a participant",
+        "Meeting controls",
+        auth=HOST,
+        ok=(200, r.ParticipantActionSchema),
+        errors=(401, 403, 404),
+    ),
+    "participant-unmute": op(
+        "Ask a participant to unmute",
+        "Meeting controls",
+        auth=HOST,
+        ok=(200, r.ParticipantActionSchema),
+        errors=(401, 403, 404),
+    ),
+    "participant-kick": op(
+        "Remove a participant",
+        "Meeting controls",
+        auth=HOST,
+        body={"content": {JSON: {"schema": meet.KickSchema}}},
+        ok=(200, r.ParticipantActionSchema),
+        errors=(400, 401, 403, 404),
+    ),
+    "meeting-transcript": op(
+        "Chat transcript",
+        "Transcripts",
+        auth=(KEY,),
+        ok=(200, r.TranscriptSchema),
+        errors=(401, 404),
+    ),
+    "meeting-transcript-download": op(
+        "Chat transcript as text",
+        "Transcripts",
+        auth=(KEY,),
+        ok=(200, TEXT),
+        content="text/plain",
+        errors=(401, 404),
+    ),
+    # §20 recordings
+    "recordings-upload": op(
+        "Upload a recording",
+        "Recordings",
+        auth=(KEY,),
+        body=UPLOAD,
+        ok=(201, r.RecordingSchema),
+        errors=(400, 401, 404, 413, 415),
+    ),
+    "recordings-list": op(
+        "A meeting's recordings",
+        "Recordings",
+        auth=(KEY,),
+        ok=(200, r.RecordingListSchema),
+        errors=(401, 404),
+    ),
+    "recording-download": op(
+        "Download a recording (Range supported)",
+        "Recordings",
+        auth=(KEY,),
+        ok=(200, BINARY),
+        content="application/octet-stream",
+        errors=(401, 404),
+    ),
+    "recording-delete": op("Delete a recording", "Recordings", auth=(KEY,), errors=(401, 404)),
+    # §13
+    "ice-servers": op("STUN/TURN servers for WebRTC", "Meetings", ok=(200, r.IceServersSchema)),
+    # §15 billing
+    "billing-history": op(
+        "Balance and transactions",
+        "Billing",
+        auth=(SESSION,),
+        ok=(200, r.BillingHistorySchema),
+        errors=(400, 401),
+        query=PAGE,
+    ),
+    "billing-stripe-checkout": op(
+        "Start a Stripe Checkout top-up",
+        "Billing",
+        auth=(SESSION,),
+        body=bill.CheckoutSchema,
+        ok=(200, r.CheckoutSchema),
+        errors=(400, 401, 403, 502, 503),
+    ),
+    "billing-stripe-webhook": op(
+        "Stripe webhook receiver (signed)",
+        "Billing",
+        ok=(200, r.WebhookReceivedSchema),
+        errors=(400, 503),
+    ),
+    # admin
+    "admin-billing-credit": op(
+        "Credit an account",
+        "Admin",
+        auth=(SESSION,),
+        body=acc.AdminCreditSchema,
+        ok=(200, r.CreditedSchema),
+        errors=(400, 401, 403, 404),
+    ),
+    "admin-billing-transactions": op(
+        "Ledger rows across accounts",
+        "Admin",
+        auth=(SESSION,),
+        ok=(200, r.LedgerPageSchema),
+        errors=(400, 401, 403),
+        query=(
+            *PAGE,
+            ("userId", "integer", False),
+            ("companyId", "integer", False),
+            ("type", "string", False),
+        ),
+    ),
+    "admin-settings": op(
+        "Platform settings",
+        "Admin",
+        auth=(SESSION,),
+        ok=(200, r.PlatformSettingsSchema),
+        errors=(401, 403),
+    ),
+    "admin-settings-update": op(
+        "Change platform settings",
+        "Admin",
+        auth=(SESSION,),
+        body=bill.PlatformSettingsSchema,
+        ok=(200, r.PlatformSettingsSchema),
+        errors=(400, 401, 403),
+    ),
+}
+
+PATH_PARAM = re.compile(r"{(\w+)}")
+
+
+def schema_name(schema) -> str:
+    """Component names: request schemas by their name, response shapes with "Response"."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    return f"{name}Response" if cls.__module__ == r.__name__ else name
+
+
+def standalone_app() -> web.Application:
+    """The application's routes without a database, for generating the document."""
+    from onepizza.app import create_app
+    from onepizza.config import Settings
+
+    return create_app(Settings(database_url="postgresql://unused/unused"))
+
+
+def documented_routes(app: web.Application):
+    """(method, path, route) of every API route: what the document must cover."""
+    for route in app.router.routes():
+        path = route.resource.canonical if route.resource else ""
+        if route.method in ("HEAD", "*") or not path.startswith(DOCUMENTED_PREFIXES):
+            continue
+        yield route.method.lower(), path, route
+
+
+def build_spec(app: web.Application) -> APISpec:
+    spec = APISpec(
+        title="onepizza API",
+        version=__version__,
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin(schema_name_resolver=schema_name)],
+        info={
+            "description": "Video meetings for developers, agents and teams: REST API. "
+            "Real-time events are Socket.IO (see the README)."
+        },
+        servers=[{"url": "/"}],
+    )
+    spec.components.security_scheme(KEY, {"type": "apiKey", "in": "header", "name": "x-api-key"})
+    spec.components.security_scheme(
+        ADMIN, {"type": "apiKey", "in": "header", "name": "x-admin-token"}
+    )
+    spec.components.security_scheme(
+        SESSION, {"type": "apiKey", "in": "cookie", "name": "onepizza_session"}
+    )
+    paths: dict[str, dict] = {}
+    for method, path, route in documented_routes(app):
+        operation = dict(OPERATIONS[route.name])
+        operation["operationId"] = route.name
+        params = [
+            {"in": "path", "name": name, "required": True, "schema": {"type": "string"}}
+            for name in PATH_PARAM.findall(path)
+        ]
+        operation["parameters"] = params + operation.get("parameters", [])
+        paths.setdefault(path, {})[method] = operation
+    for path in sorted(paths):
+        spec.path(path=path, operations=paths[path])
+    return spec
+
+
+class OpenApiHandlers:
+    def __init__(self):
+        self._cache: tuple[dict, str] | None = None
+
+    def _document(self, app: web.Application) -> tuple[dict, str]:
+        if self._cache is None:
+            spec = build_spec(app)
+            self._cache = (spec.to_dict(), spec.to_yaml())
+        return self._cache
+
+    async def json(self, request: web.Request) -> web.Response:
+        return json_response(self._document(request.app)[0])
+
+    async def yaml(self, request: web.Request) -> web.Response:
+        return web.Response(text=self._document(request.app)[1], content_type="application/yaml")
+
+    async def docs(self, request: web.Request) -> web.Response:
+        return web.Response(text=DOCS_PAGE, content_type="text/html")
+
+    async def docs_init(self, request: web.Request) -> web.Response:
+        return web.Response(text=DOCS_INIT, content_type="application/javascript")
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>onepizza API reference</title>
+  <link rel="stylesheet" href="/docs/assets/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="/docs/assets/swagger-ui-bundle.js"></script>
+  <script src="/docs/assets/swagger-ui-standalone-preset.js"></script>
+  <script src="/docs/init.js"></script>
+</body>
+</html>
+"""
+
+DOCS_INIT = """window.ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+  layout: "StandaloneLayout",
+  withCredentials: true,
+});
+"""
