@@ -147,9 +147,9 @@ def run_mcp(args) -> int:
 
 def write_openapi(output: str) -> int:
     """The OpenAPI document of the routes (no database, no settings needed)."""
-    from onepizza.api.openapi import build_spec, standalone_app
+    from onepizza.api.openapi import render, standalone_app
 
-    text = build_spec(standalone_app()).to_yaml()
+    _, text = render(standalone_app())
     if output == "-":
         sys.stdout.write(text)
     else:

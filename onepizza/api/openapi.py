@@ -4,8 +4,10 @@ interactive reference at /docs (Swagger UI from the swagger-ui-bundle package)."
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 import swagger_ui_bundle
+import yaml
 from aiohttp import web
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -461,14 +463,31 @@ def build_spec(app: web.Application) -> APISpec:
     return spec
 
 
+def render(app: web.Application) -> tuple[dict, str]:
+    """The document as plain JSON-able data and as YAML text (what `onepizza openapi`
+    writes and the committed openapi.yaml holds)."""
+    document = _plain(build_spec(app).to_dict())
+    return document, yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+
+
+def _plain(value):
+    """Decimals (from validators' bounds) as numbers; everything else as it is."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
+
+
 class OpenApiHandlers:
     def __init__(self):
         self._cache: tuple[dict, str] | None = None
 
     def _document(self, app: web.Application) -> tuple[dict, str]:
         if self._cache is None:
-            spec = build_spec(app)
-            self._cache = (spec.to_dict(), spec.to_yaml())
+            self._cache = render(app)
         return self._cache
 
     async def json(self, request: web.Request) -> web.Response:
