@@ -27,6 +27,7 @@ from onepizza.realtime.notifier import SocketMeetingEvents
 from onepizza.realtime.server import SIO
 from onepizza.realtime.server import attach as attach_socketio
 from onepizza.services.accounts import AccountService
+from onepizza.services.analytics import Analytics, AnalyticsReports
 from onepizza.services.api_keys import ApiKeyService
 from onepizza.services.billing import BillingService
 from onepizza.services.chat import ChatService
@@ -38,6 +39,8 @@ from onepizza.services.ratelimit import RateLimiter
 from onepizza.services.recordings import RecordingService
 from onepizza.services.registry import (
     ACCOUNTS,
+    ANALYTICS,
+    ANALYTICS_REPORTS,
     API_KEYS,
     BILLING,
     CHAT,
@@ -46,7 +49,9 @@ from onepizza.services.registry import (
     MAILER,
     MEETINGS,
     RECORDINGS,
+    WEBHOOKS,
 )
+from onepizza.services.webhooks import WebhookService
 
 HOUSEKEEPING_INTERVAL = 3600  # seconds between purges of expired sessions and tokens
 POOL_CLOSE_TIMEOUT = 5.0
@@ -72,6 +77,8 @@ def create_app(settings: Settings) -> web.Application:
     )
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_analytics)  # before _meetings: it records the shutdown's endings
+    app.cleanup_ctx.append(_webhooks)  # before _services and _meetings: they emit events
     app.cleanup_ctx.append(_rate_limiter)
     app.cleanup_ctx.append(_services)
     app.cleanup_ctx.append(_meetings)
@@ -95,6 +102,38 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await pool.wait_closed()
 
 
+async def _analytics(app: web.Application) -> AsyncIterator[None]:
+    """The analytics recorder and its writer loop; the last events are written at close."""
+    recorder = Analytics(app[DB_POOL])
+    app[ANALYTICS] = recorder
+    recorder.start()
+    yield
+    await recorder.close()
+
+
+async def _webhooks(app: web.Application) -> AsyncIterator[None]:
+    """Webhook endpoints, the outbox writer and the delivery loop. Stopped after the
+    meetings: the events of the shutdown's endings are written first."""
+    settings = app[SETTINGS]
+    if settings.webhook_allow_insecure and settings.production:
+        log.warning("WEBHOOK_ALLOW_INSECURE is on: webhooks may use http and private addresses")
+    service = WebhookService(
+        app[DB_POOL],
+        allow_insecure=settings.webhook_allow_insecure,
+        retry_scale=settings.webhook_retry_scale,
+        poll_interval=settings.webhook_poll_interval,
+    )
+    app[WEBHOOKS] = service
+    stop = asyncio.Event()
+    loops = [
+        asyncio.create_task(service.run_writer(stop), name="webhook-outbox"),
+        asyncio.create_task(service.run_delivery(stop), name="webhook-delivery"),
+    ]
+    yield
+    stop.set()
+    await asyncio.gather(*loops)
+
+
 async def _rate_limiter(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     limiter = RateLimiter(settings.rate_limits, settings.redis_url)
@@ -112,7 +151,10 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     app[API_KEYS] = ApiKeyService(pool)
     app[COMPANIES] = CompanyService(pool)
     app[RECORDINGS] = RecordingService(
-        pool, settings.recordings_dir, max_bytes=settings.recording_max_bytes
+        pool,
+        settings.recordings_dir,
+        max_bytes=settings.recording_max_bytes,
+        webhooks=app[WEBHOOKS],
     )
     app[BILLING] = BillingService(pool, StripePayments(settings))
     await app[ACCOUNTS].seed_admin()
@@ -129,11 +171,14 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
         live,
         grace_seconds=app[SETTINGS].meeting_grace_seconds,
         mailer=app[MAILER],
+        analytics=app[ANALYTICS],
     )
     service.set_events(SocketMeetingEvents(app[SIO]))
+    service.set_webhooks(app[WEBHOOKS])
     app[LIVE] = live
     app[MEETINGS] = service
     app[CHAT] = ChatService(app[DB_POOL], live)
+    app[ANALYTICS_REPORTS] = AnalyticsReports(app[DB_POOL], live)
     stop = asyncio.Event()
     scheduler = asyncio.create_task(service.run_scheduler(stop), name="meeting-scheduler")
     yield

@@ -68,6 +68,9 @@ class Settings:
     recording_max_bytes: int = 500 * 1024 * 1024
     session_max_age: int = 7 * 24 * 3600
     shutdown_timeout: float = 20.0
+    webhook_allow_insecure: bool = False
+    webhook_retry_scale: float = 1.0
+    webhook_poll_interval: float = 5.0
 
     @property
     def production(self) -> bool:
@@ -150,6 +153,9 @@ class Settings:
                 "SESSION_MAX_AGE", 7 * 24 * 3600, low=300, high=365 * 24 * 3600
             ),
             shutdown_timeout=env.number("SHUTDOWN_TIMEOUT", 20.0, low=0.0, high=25.0),
+            webhook_allow_insecure=_flag(env, "WEBHOOK_ALLOW_INSECURE"),
+            webhook_retry_scale=env.number("WEBHOOK_RETRY_SCALE", 1.0, low=0.0001, high=100.0),
+            webhook_poll_interval=env.number("WEBHOOK_POLL_INTERVAL", 5.0, low=0.05, high=300.0),
         )
 
 
@@ -230,6 +236,15 @@ class _Env:
                 ) from None
             result[group] = value
         return result
+
+
+def _flag(env: _Env, name: str) -> bool:
+    raw = (env.text(name) or "0").lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
 
 
 def _check_url(name: str, value: str) -> None:

@@ -64,6 +64,8 @@ def error_body(status: int, message: str, details=None) -> web.Response:
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Every error leaves as JSON {"error": ...}; no traceback reaches a client."""
     try:
+        if "\x00" in request.path or "%00" in request.rel_url.raw_query_string:
+            raise AppError("Text must not contain NUL characters")
         return await handler(request)
     except AppError as exc:
         response = error_body(exc.status, exc.message, exc.details)

@@ -15,9 +15,11 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from onepizza import __version__
 from onepizza.api.request import json_response
 from onepizza.schemas import accounts as acc
+from onepizza.schemas import analytics as stats
 from onepizza.schemas import billing as bill
 from onepizza.schemas import meetings as meet
 from onepizza.schemas import responses as r
+from onepizza.schemas import webhooks as hook
 
 SWAGGER_DIR = swagger_ui_bundle.swagger_ui_path
 DOCUMENTED_PREFIXES = ("/api/", "/admin/api/", "/health")
@@ -97,6 +99,7 @@ TEXT = {"type": "string"}
 BINARY = {"type": "string", "format": "binary"}
 PAGE = (("limit", "integer", False), ("offset", "integer", False))
 HOST = (KEY, ADMIN)
+SESSION_OR_KEY = [{SESSION: []}, {KEY: []}]  # either one (a list of alternatives)
 
 OPERATIONS: dict[str, dict] = {
     # §1 accounts
@@ -338,6 +341,53 @@ OPERATIONS: dict[str, dict] = {
         errors=(401, 404),
     ),
     "recording-delete": op("Delete a recording", "Recordings", auth=(KEY,), errors=(401, 404)),
+    # §9 webhooks (session or x-api-key)
+    "webhooks-list": {
+        **op(
+            "Your webhooks",
+            "Webhooks",
+            ok=(200, hook.WebhookListSchema),
+            errors=(401,),
+        ),
+        "security": SESSION_OR_KEY,
+    },
+    "webhooks-create": {
+        **op(
+            "Register a webhook (https, public address; the secret is shown only here)",
+            "Webhooks",
+            body=hook.CreateWebhookSchema,
+            ok=(201, hook.WebhookCreatedSchema),
+            errors=(400, 401, 403, 409),
+        ),
+        "security": SESSION_OR_KEY,
+    },
+    "webhook-delete": {
+        **op(
+            "Delete a webhook (its deliveries too)",
+            "Webhooks",
+            errors=(401, 403, 404),
+        ),
+        "security": SESSION_OR_KEY,
+    },
+    "webhook-deliveries": {
+        **op(
+            "A webhook's deliveries, newest first",
+            "Webhooks",
+            ok=(200, hook.WebhookDeliveryListSchema),
+            errors=(400, 401, 404),
+            query=PAGE,
+        ),
+        "security": SESSION_OR_KEY,
+    },
+    "webhook-delivery-retry": {
+        **op(
+            "Send a delivery again now",
+            "Webhooks",
+            ok=(202, hook.WebhookDeliverySchema),
+            errors=(401, 403, 404),
+        ),
+        "security": SESSION_OR_KEY,
+    },
     # §13
     "ice-servers": op("STUN/TURN servers for WebRTC", "Meetings", ok=(200, r.IceServersSchema)),
     # §15 billing
@@ -399,6 +449,83 @@ OPERATIONS: dict[str, dict] = {
         body=bill.PlatformSettingsSchema,
         ok=(200, r.PlatformSettingsSchema),
         errors=(400, 401, 403),
+    ),
+    # §18 analytics (admin session only) and the browser's error reports
+    "client-errors": op(
+        "Report a client-side error (no auth)",
+        "Analytics",
+        body=stats.ClientErrorSchema,
+        ok=(202, stats.ClientErrorAcceptedSchema),
+        errors=(400,),
+        description="Stored as event type error.<type>; counted per IP (RATE_LIMIT_CLIENT_ERRORS).",
+    ),
+    "admin-analytics-features": op(
+        "Feature usage",
+        "Analytics",
+        auth=(SESSION,),
+        ok=(200, stats.FeaturesReportSchema),
+        errors=(400, 401, 403),
+        query=(("days", "integer", False),),
+    ),
+    "admin-analytics-errors": op(
+        "Client errors grouped by type, route and message",
+        "Analytics",
+        auth=(SESSION,),
+        ok=(200, stats.ErrorsReportSchema),
+        errors=(400, 401, 403),
+        query=(("days", "integer", False),),
+    ),
+    "admin-analytics-realtime": op(
+        "Live meetings (from memory, no database query)",
+        "Analytics",
+        auth=(SESSION,),
+        ok=(200, stats.RealtimeReportSchema),
+        errors=(401, 403),
+    ),
+    "admin-analytics-retention": op(
+        "Week-over-week retention, last 12 weeks",
+        "Analytics",
+        auth=(SESSION,),
+        ok=(200, stats.RetentionReportSchema),
+        errors=(401, 403),
+    ),
+    "admin-analytics-health": op(
+        "Process memory, database pool and meeting counts",
+        "Analytics",
+        auth=(SESSION,),
+        ok=(200, stats.ServerHealthReportSchema),
+        errors=(401, 403),
+    ),
+    "admin-analytics-peak-hours": op(
+        "Meetings started by day of week and hour (UTC)",
+        "Analytics",
+        auth=(SESSION,),
+        ok=(200, stats.PeakHoursReportSchema),
+        errors=(400, 401, 403),
+        query=(("days", "integer", False),),
+    ),
+    "admin-analytics-overview": op(
+        "Platform totals",
+        "Analytics",
+        auth=(SESSION,),
+        ok=(200, stats.OverviewReportSchema),
+        errors=(401, 403),
+    ),
+    "admin-analytics-users": op(
+        "Accounts with balance and meeting count",
+        "Analytics",
+        auth=(SESSION,),
+        ok=(200, stats.AdminUserPageSchema),
+        errors=(400, 401, 403),
+        query=PAGE,
+    ),
+    "admin-analytics-trends": op(
+        "Daily meetings, participants and revenue",
+        "Analytics",
+        auth=(SESSION,),
+        ok=(200, stats.TrendsReportSchema),
+        errors=(400, 401, 403),
+        query=(("days", "integer", False),),
     ),
 }
 

@@ -36,6 +36,8 @@ async def read_json(request: web.Request) -> dict[str, Any]:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise BadRequest("Malformed JSON body") from None
+    if b"\\u0000" in body:  # PostgreSQL text cannot hold NUL; refuse it up front
+        raise BadRequest("Text must not contain NUL characters")
     if not isinstance(data, dict):
         raise BadRequest("JSON body must be an object")
     return data

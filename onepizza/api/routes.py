@@ -8,6 +8,7 @@ from aiohttp import web
 
 from onepizza.api.accounts import AccountHandlers
 from onepizza.api.admin import AdminHandlers
+from onepizza.api.analytics import AnalyticsHandlers
 from onepizza.api.api_keys import ApiKeyHandlers
 from onepizza.api.billing import BillingHandlers
 from onepizza.api.companies import CompanyHandlers
@@ -17,8 +18,22 @@ from onepizza.api.meetings import MeetingHandlers
 from onepizza.api.openapi import SWAGGER_DIR, OpenApiHandlers
 from onepizza.api.pages import VENDOR_DIR, WEB_DIR, PageHandlers
 from onepizza.api.recordings import RecordingHandlers
+from onepizza.api.webhooks import WebhookHandlers
 
 log = logging.getLogger(__name__)
+
+# GET /admin/api/analytics/<report>, each served by the AnalyticsHandlers method of that name.
+ANALYTICS_REPORTS = (
+    "features",
+    "errors",
+    "realtime",
+    "retention",
+    "health",
+    "peak-hours",
+    "overview",
+    "users",
+    "trends",
+)
 
 
 def setup_routes(app: web.Application) -> None:
@@ -89,6 +104,19 @@ def setup_routes(app: web.Application) -> None:
     )
     app.router.add_delete("/api/recordings/{id}", recordings.delete, name="recording-delete")
 
+    webhooks = WebhookHandlers()
+    app.router.add_get("/api/webhooks", webhooks.list, name="webhooks-list")
+    app.router.add_post("/api/webhooks", webhooks.create, name="webhooks-create")
+    app.router.add_delete("/api/webhooks/{id}", webhooks.delete, name="webhook-delete")
+    app.router.add_get(
+        "/api/webhooks/{id}/deliveries", webhooks.deliveries, name="webhook-deliveries"
+    )
+    app.router.add_post(
+        "/api/webhooks/{id}/deliveries/{delivery_id}/retry",
+        webhooks.retry,
+        name="webhook-delivery-retry",
+    )
+
     app.router.add_get("/api/config/ice-servers", IceHandlers().ice_servers, name="ice-servers")
 
     billing = BillingHandlers()
@@ -107,6 +135,14 @@ def setup_routes(app: web.Application) -> None:
     )
     app.router.add_get("/admin/api/settings", admin.settings, name="admin-settings")
     app.router.add_patch("/admin/api/settings", admin.update_settings, name="admin-settings-update")
+
+    analytics = AnalyticsHandlers()
+    app.router.add_post("/api/client-errors", analytics.client_error, name="client-errors")
+    for report in ANALYTICS_REPORTS:
+        handler = getattr(analytics, report.replace("-", "_"))
+        app.router.add_get(
+            f"/admin/api/analytics/{report}", handler, name=f"admin-analytics-{report}"
+        )
 
     docs = OpenApiHandlers()
     app.router.add_get("/openapi.json", docs.json, name="openapi-json")

@@ -9,7 +9,7 @@ from onepizza.realtime import payloads
 from onepizza.realtime.meetings import handler_for, located
 from onepizza.realtime.notifier import meeting_room
 from onepizza.services.chat import ChatRefused
-from onepizza.services.registry import CHAT
+from onepizza.services.registry import ANALYTICS, CHAT
 
 
 def register(sio: socketio.AsyncServer, app: web.Application) -> None:
@@ -23,6 +23,7 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
             message = await app[CHAT].post(meeting, me, data.get("text"), data.get("replyTo"))
         except ChatRefused as exc:
             raise payloads.BadPayload(str(exc)) from None
+        app[ANALYTICS].track_feature(meeting, "chat", {"length": len(message["text"])})
         await sio.emit("chat:message", message, room=meeting_room(meeting.meeting_id))
 
     @on("chat:react")
@@ -33,4 +34,5 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
             reaction = await app[CHAT].react(meeting, me, data.get("msgId"), data.get("emoji"))
         except ChatRefused as exc:
             raise payloads.BadPayload(str(exc)) from None
+        app[ANALYTICS].track_feature(meeting, "chat_reaction", {"emoji": reaction["emoji"]})
         await sio.emit("chat:react", reaction, room=meeting_room(meeting.meeting_id))

@@ -14,7 +14,7 @@ from onepizza.realtime import payloads
 from onepizza.realtime.notifier import hosts_room, meeting_room
 from onepizza.services.chat import REACTIONS
 from onepizza.services.meetings import JoinRefused
-from onepizza.services.registry import LIVE, MEETINGS
+from onepizza.services.registry import ANALYTICS, LIVE, MEETINGS
 
 log = logging.getLogger(__name__)
 
@@ -183,11 +183,18 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
     @on("media:screen-share")
     async def screen_share(sid, data):
         value = payloads.flag(payloads.as_dict(data), "isScreenSharing")
+        meeting, me = await located(app, sid)
+        if value != me.is_screen_sharing:  # a repeated toggle is not another use
+            action = "start" if value else "stop"
+            app[ANALYTICS].track_feature(meeting, "screen_share", {"action": action})
         await update_state(sid, is_screen_sharing=value)
 
     @on("raise-hand")
     async def raise_hand(sid, data):
         value = payloads.flag(payloads.as_dict(data), "isHandRaised")
+        meeting, me = await located(app, sid)
+        if value != me.is_hand_raised:
+            app[ANALYTICS].track_feature(meeting, "hand_raise", {"raised": value})
         await update_state(sid, is_hand_raised=value)
 
     @on("react")
@@ -196,6 +203,7 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
         if emoji not in REACTIONS:
             raise payloads.BadPayload("Unsupported reaction")
         meeting, me = await located(app, sid)
+        app[ANALYTICS].track_feature(meeting, "reaction", {"emoji": emoji})
         await sio.emit(
             "react",
             {"participantId": me.participant_id, "emoji": emoji},
@@ -206,6 +214,9 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
         meeting, me = await located(app, sid)
         if not me.is_admin:
             raise payloads.BadPayload("Only a host can do that")
+        if (meeting.recording_host is None) != (host_name is None):
+            action = "stop" if host_name is None else "start"
+            app[ANALYTICS].track_feature(meeting, "recording", {"action": action})
         await app[LIVE].set_recording(meeting.meeting_id, host_name)
         event, payload = (
             ("recording:started", {"hostName": host_name})
@@ -233,6 +244,7 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
             raise payloads.BadPayload("text is required (at most 1000 characters)")
         final = bool(data.get("final"))
         meeting, me = await located(app, sid)
+        app[ANALYTICS].track_feature(meeting, "captions", once_for=me.participant_id)
         await sio.emit(
             "captions:update",
             {"pid": me.participant_id, "text": text, "final": final},

@@ -24,6 +24,8 @@ def text(data: dict, key: str, *, max_length: int, required: bool = True) -> str
     if not isinstance(value, str) or not value.strip():
         raise BadPayload(f"{key} is required")
     value = value.strip()
+    if "\x00" in value:
+        raise BadPayload(f"{key} must not contain NUL characters")
     if len(value) > max_length:
         raise BadPayload(f"{key} is at most {max_length} characters")
     return value

@@ -8,7 +8,7 @@ from aiohttp import web
 from onepizza.realtime import payloads
 from onepizza.realtime.meetings import handler_for, located
 from onepizza.realtime.notifier import hosts_room
-from onepizza.services.registry import LIVE
+from onepizza.services.registry import ANALYTICS, LIVE
 
 
 def register(sio: socketio.AsyncServer, app: web.Application) -> None:
@@ -46,6 +46,8 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
         if removed is None:
             raise payloads.BadPayload("Nobody with that socketId is waiting")
         name, count = removed
+        action = "admit" if admit else "deny"
+        app[ANALYTICS].track_feature(meeting, "waiting_room", {"action": action})
         if admit:
             await live().admit(meeting_id, target)
             await sio.emit("waiting-room:admitted", {}, to=target)

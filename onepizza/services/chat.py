@@ -29,6 +29,8 @@ class ChatService:
         if not isinstance(text, str) or not text.strip():
             raise ChatRefused("Message text is required")
         text = text.strip()
+        if "\x00" in text:
+            raise ChatRefused("Messages must not contain NUL characters")
         if len(text) > MAX_LENGTH:
             raise ChatRefused(f"Messages are at most {MAX_LENGTH} characters")
         if reply_to is not None and (

@@ -16,6 +16,8 @@ from onepizza.db import ledger as ledger_sql
 from onepizza.db import meetings as meeting_sql
 from onepizza.errors import Forbidden, NotFound, PaymentRequired
 from onepizza.live.state import DEFAULT_SETTINGS, LiveMeeting, LiveState, Participant
+from onepizza.services import webhooks as hooks
+from onepizza.services.analytics import NoAnalytics
 from onepizza.services.tokens import digest
 
 log = logging.getLogger(__name__)
@@ -64,19 +66,35 @@ def new_admin_token() -> str:
 
 
 class MeetingService:
-    def __init__(self, pool, live: LiveState, *, grace_seconds: float, mailer=None):
+    def __init__(self, pool, live: LiveState, *, grace_seconds: float, mailer=None, analytics=None):
         self._pool = pool
         self._live = live
         self._mailer = mailer
+        self._analytics = analytics or NoAnalytics()
         self._ending: set[str] = set()
         self._grace = grace_seconds
         self._events: MeetingEvents | None = None
+        self._webhooks: hooks.WebhookService | None = None
         self._wake_scheduler = asyncio.Event()
         self._grace_timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task] = set()
 
     def set_events(self, events: MeetingEvents) -> None:
         self._events = events
+
+    def set_webhooks(self, webhooks: hooks.WebhookService) -> None:
+        self._webhooks = webhooks
+
+    def _emit(self, event: hooks.WebhookEvent) -> None:
+        """Queue webhook deliveries without waiting (guest meetings have no owner, no hooks)."""
+        if self._webhooks is not None and event.user_id is not None:
+            self._webhooks.emit(event)
+
+    async def _record(self, cur, events: list[hooks.WebhookEvent]) -> bool:
+        """Queue webhook deliveries in the caller's transaction; True if any were."""
+        if self._webhooks is None or not events:
+            return False
+        return await self._webhooks.record(cur, events) > 0
 
     # --- creating and reading ---------------------------------------------------------
 
@@ -110,8 +128,16 @@ class MeetingService:
                         )
         if status == "active":
             await self._live.add_meeting(self._live_meeting(row))
+            self._emit(hooks.meeting_started(row["owner_id"], row["id"], row["title"]))
         else:
             self._wake_scheduler.set()
+        self._analytics.track(
+            "meeting.created",
+            user_id=owner["id"],
+            company_id=owner["company_id"],
+            meeting_id=row["id"],
+            meta=_created_meta(settings, scheduled=status == "scheduled"),
+        )
         return row, token
 
     async def create_guest(self, title: str) -> tuple[LiveMeeting, str]:
@@ -127,6 +153,11 @@ class MeetingService:
             guest=True,
         )
         await self._live.add_meeting(meeting)
+        self._analytics.track(
+            "meeting.created",
+            meeting_id=meeting_id,
+            meta=_created_meta(meeting.settings, scheduled=False),
+        )
         return meeting, token
 
     def _live_meeting(self, row: dict) -> LiveMeeting:
@@ -213,6 +244,16 @@ class MeetingService:
         )
         await self._live.add_participant(meeting_id, participant)
         self.participant_arrived(meeting_id)
+        self._emit(
+            hooks.participant_event("participant.joined", meeting.owner_id, meeting_id, participant)
+        )
+        self._analytics.track(
+            "meeting.participant_joined",
+            user_id=meeting.owner_id,
+            company_id=meeting.company_id,
+            meeting_id=meeting_id,
+            meta={"meetingId": meeting_id, "participantCount": len(meeting.participants)},
+        )
         return meeting, participant, invited
 
     async def _why_not_live(self, meeting_id: str) -> str:
@@ -227,6 +268,13 @@ class MeetingService:
     async def leave(self, sid: str) -> tuple[LiveMeeting, Participant] | None:
         """Take the socket out of its meeting; start the grace period if it was the last."""
         left = await self._live.remove_participant(sid)
+        if left is not None:
+            meeting, participant = left
+            self._emit(
+                hooks.participant_event(
+                    "participant.left", meeting.owner_id, meeting.meeting_id, participant
+                )
+            )
         if left is not None and not left[0].participants:
             self.meeting_emptied(left[0].meeting_id)
         return left
@@ -324,17 +372,57 @@ class MeetingService:
             if live is not None and self._events:
                 await self._events.meeting_ended(meeting_id, reason)
             if live is not None and live.guest:
+                minutes = (datetime.now(UTC).timestamp() - live.started_at) / 60
+                self._track_ended(
+                    meeting_id, None, None, round(minutes, 2), live.peak_participants, 0
+                )
                 return None
-            return await self._close_and_charge(meeting_id, live.peak_participants if live else 0)
+            row = await self._close_and_charge(
+                meeting_id,
+                live.peak_participants if live else 0,
+                still_in=list(live.participants.values()) if live else [],
+            )
+            if row is not None:
+                self._track_ended(
+                    meeting_id,
+                    row["owner_id"],
+                    row["company_id"],
+                    row["duration_minutes"],
+                    row["peak_participants"],
+                    row["cost_usd"],
+                )
+            return row
         finally:
             self._ending.discard(meeting_id)
 
-    async def _close_and_charge(self, meeting_id: str, peak: int) -> dict | None:
+    def _track_ended(self, meeting_id, owner_id, company_id, minutes, peak, cost) -> None:
+        self._analytics.track(
+            "meeting.ended",
+            user_id=owner_id,
+            company_id=company_id,
+            meeting_id=meeting_id,
+            meta={
+                "durationMinutes": float(minutes),
+                "peakParticipants": peak,
+                "costUsd": f"{cost:.4f}",
+            },
+        )
+
+    async def _close_and_charge(
+        self, meeting_id: str, peak: int, still_in: list[Participant] | None = None
+    ) -> dict | None:
+        """The end's one transaction: the history row, the charge and its ledger row, and
+        the webhook deliveries (participant.left for whoever was still in, meeting.ended)."""
         alert = None
         async with transaction(self._pool) as cur:
             row = await meeting_sql.end(cur, meeting_id, peak=peak)
             if row is None:
                 return None
+            left = [
+                hooks.participant_event("participant.left", row["owner_id"], meeting_id, p)
+                for p in still_in or ()
+            ]
+            hooked = await self._record(cur, [*left, hooks.meeting_ended(row)])
             if row["cost_usd"] > 0:
                 minutes = round(row["duration_minutes"])
                 balance = await ledger_sql.apply(
@@ -355,6 +443,8 @@ class MeetingService:
                         cur, user_id=row["owner_id"], company_id=row["company_id"]
                     )
                     alert = (contact, balance, threshold)
+        if hooked:
+            self._webhooks.notify()
         if alert and self._mailer and alert[0]:
             contact, balance, threshold = alert
             self._mailer.send_low_balance(
@@ -423,9 +513,16 @@ class MeetingService:
                     await self.restore()
                     restored = True
                 async with transaction(self._pool) as cur:
-                    for row in await meeting_sql.activate_due(cur):
+                    activated = await meeting_sql.activate_due(cur)
+                    for row in activated:
                         await self._live.add_meeting(self._live_meeting(row))
                         log.info("scheduled meeting %s is now active", row["id"])
+                    started = [
+                        hooks.meeting_started(r["owner_id"], r["id"], r["title"]) for r in activated
+                    ]
+                    hooked = await self._record(cur, started)
+                if hooked:
+                    self._webhooks.notify()
                 async with cursor(self._pool) as cur:
                     next_at = await meeting_sql.next_scheduled_at(cur)
                 if next_at is not None:
@@ -468,6 +565,14 @@ class MeetingService:
                 log.warning("%d meetings left active at shutdown", len(unfinished))
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=5)
+
+
+def _created_meta(settings: dict, *, scheduled: bool) -> dict:
+    return {
+        "scheduled": scheduled,
+        "muteOnJoin": settings["muteOnJoin"],
+        "waitingRoom": settings["waitingRoom"],
+    }
 
 
 def _visible_to(row: dict, user: dict) -> bool:

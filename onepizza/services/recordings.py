@@ -13,6 +13,7 @@ from onepizza.db import cursor
 from onepizza.db import meetings as meeting_sql
 from onepizza.db import recordings as recording_sql
 from onepizza.errors import NotFound, PayloadTooLarge, UnsupportedMediaType
+from onepizza.services.webhooks import recording_uploaded
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 
@@ -33,10 +34,11 @@ def _may_see(owners: dict | None, user: dict) -> bool:
 
 
 class RecordingService:
-    def __init__(self, pool, directory: Path, *, max_bytes: int):
+    def __init__(self, pool, directory: Path, *, max_bytes: int, webhooks=None):
         self._pool = pool
         self._dir = directory
         self._max = max_bytes
+        self._webhooks = webhooks
 
     async def _meeting_owners(self, user: dict, meeting_id: str) -> dict:
         async with cursor(self._pool) as cur:
@@ -84,7 +86,7 @@ class RecordingService:
             raise
         await loop.run_in_executor(None, handle.close)
         async with cursor(self._pool) as cur:
-            return await recording_sql.insert(
+            row = await recording_sql.insert(
                 cur,
                 meeting_id=meeting_id,
                 owner_id=owners["owner_id"],
@@ -94,6 +96,9 @@ class RecordingService:
                 content_type=kind,
                 size_bytes=size,
             )
+        if self._webhooks is not None:
+            self._webhooks.emit(recording_uploaded(owners["owner_id"], meeting_id, row))
+        return row
 
     async def list(self, user: dict, meeting_id: str) -> list[dict]:
         await self._meeting_owners(user, meeting_id)

@@ -4,6 +4,7 @@ from aiohttp import web
 
 from onepizza.live.state import LiveState
 from onepizza.services.accounts import AccountService
+from onepizza.services.analytics import Analytics, AnalyticsReports
 from onepizza.services.api_keys import ApiKeyService
 from onepizza.services.billing import BillingService
 from onepizza.services.chat import ChatService
@@ -11,6 +12,7 @@ from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
 from onepizza.services.meetings import MeetingService
 from onepizza.services.recordings import RecordingService
+from onepizza.services.webhooks import WebhookService
 
 ACCOUNTS = web.AppKey("accounts", AccountService)
 API_KEYS = web.AppKey("api_keys", ApiKeyService)
@@ -21,3 +23,6 @@ MEETINGS = web.AppKey("meetings", MeetingService)
 CHAT = web.AppKey("chat", ChatService)
 BILLING = web.AppKey("billing", BillingService)
 RECORDINGS = web.AppKey("recordings", RecordingService)
+WEBHOOKS = web.AppKey("webhooks", WebhookService)
+ANALYTICS = web.AppKey("analytics", Analytics)
+ANALYTICS_REPORTS = web.AppKey("analytics_reports", AnalyticsReports)
