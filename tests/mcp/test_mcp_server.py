@@ -86,11 +86,18 @@ async def agent_session(session: ClientSession, url: str):
         resource = await session.read_resource("meetings://active")
         assert mid in [m["meetingId"] for m in json.loads(resource.contents[0].text)]
 
+        muted = await session.call_tool(
+            "mute_participant", {"meeting_id": mid, "participant_id": joined["participantId"]}
+        )
+        data_of(muted)
+        assert (await human.expect("participant:updated"))["isMuted"] is True
+
         transcript = data_of(await session.call_tool("get_transcript", {"meeting_id": mid}))
         assert [m["text"] for m in transcript] == ["Hi, I am the bot", "Welcome!"]
         left = data_of(await session.call_tool("leave_meeting", {"meeting_id": mid}))
         texts = [e["data"]["text"] for e in left["events"] if e["event"] == "chat:message"]
         assert "Welcome!" in texts
+        assert "admin:mute" in [e["event"] for e in left["events"]]  # the bot was muted
 
         data_of(await session.call_tool("end_meeting", {"meeting_id": mid}))
         assert (await human.expect("meeting:ended"))["reason"]
