@@ -27,6 +27,24 @@ class OrjsonForSocketIO:
         return orjson.loads(data)
 
 
+def origin_check(settings: Settings):
+    """Socket.IO accepts its own origin (the page served by this server, under whatever host
+    name it was reached) and the configured ALLOWED_ORIGINS."""
+    allowed = frozenset(settings.allowed_origins)
+
+    def check(origin: str | None, environ: dict) -> bool:
+        if origin is None or origin in allowed:
+            return True
+        own = {f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '')}"}
+        if settings.trust_proxy and "HTTP_X_FORWARDED_HOST" in environ:
+            proto = environ.get("HTTP_X_FORWARDED_PROTO", "https").split(",")[0].strip()
+            host = environ["HTTP_X_FORWARDED_HOST"].split(",")[0].strip()
+            own.add(f"{proto}://{host}")
+        return origin in own
+
+    return check
+
+
 def create_sio(settings: Settings) -> socketio.AsyncServer:
     manager = None
     if settings.redis_url:
@@ -34,7 +52,7 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
-        cors_allowed_origins=list(settings.allowed_origins),
+        cors_allowed_origins=origin_check(settings),
         json=OrjsonForSocketIO,
         max_http_buffer_size=1_000_000,
         ping_interval=25,

@@ -56,3 +56,13 @@ async def test_allowed_origin_is_accepted(server):
     )
     assert client.connected
     await client.disconnect()
+
+
+async def test_own_origin_is_accepted_whatever_the_host_name(server):
+    # The page was served by this very server (say as http://127.0.0.1:PORT), though that
+    # origin is not in ALLOWED_ORIGINS.
+    client = socketio.AsyncClient(reconnection=False)
+    own = f"http://{server.host}:{server.port}"
+    await client.connect(str(server.make_url("/")), transports=["websocket"], headers={"Origin": own})
+    assert client.connected
+    await client.disconnect()
