@@ -359,3 +359,14 @@ async def test_bad_payloads_get_an_error_and_change_nothing(world, bad):
     await asyncio.sleep(QUIET)
     assert len(bot.events["error"]) == 5
     assert bot.sio.connected
+
+
+async def test_an_ended_guest_meeting_says_so(world):
+    resp = await world.http.post("/api/meetings/guest", json={})
+    guest = await resp.json()
+    resp = await world.http.delete(
+        f"/api/meetings/{guest['meetingId']}", headers={"x-admin-token": guest["adminToken"]}
+    )
+    assert resp.status == 200
+    bot = await world.bot()
+    assert await bot.refused(guest["meetingId"]) == "This meeting has ended"
