@@ -35,6 +35,7 @@ from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
 from onepizza.services.meetings import MeetingService
 from onepizza.services.payments.stripe import StripePayments
+from onepizza.services.payments.usdc import DepositAddresses, UsdcWatcher
 from onepizza.services.ratelimit import RateLimiter
 from onepizza.services.recordings import RecordingService
 from onepizza.services.registry import (
@@ -49,6 +50,7 @@ from onepizza.services.registry import (
     MAILER,
     MEETINGS,
     RECORDINGS,
+    USDC,
     WEBHOOKS,
 )
 from onepizza.services.webhooks import WebhookService
@@ -81,6 +83,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_webhooks)  # before _services and _meetings: they emit events
     app.cleanup_ctx.append(_rate_limiter)
     app.cleanup_ctx.append(_services)
+    app.cleanup_ctx.append(_usdc)
     app.cleanup_ctx.append(_meetings)
     app.cleanup_ctx.append(_housekeeping)
     setup_routes(app)
@@ -161,6 +164,31 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
     yield
     await app[BILLING].close()
     await mailer.close()
+
+
+async def _usdc(app: web.Application) -> AsyncIterator[None]:
+    """USDC deposit addresses, and the deposit watcher when there is a chain to watch."""
+    settings, pool = app[SETTINGS], app[DB_POOL]
+    addresses = DepositAddresses(pool, settings.crypto_mnemonic)
+    app[USDC] = addresses
+    if not (addresses.enabled and settings.eth_rpc_url):
+        if addresses.enabled:
+            log.warning("ETH_RPC_URL is not set: USDC deposits are not watched")
+        yield
+        return
+    watcher = UsdcWatcher(
+        pool,
+        rpc_url=settings.eth_rpc_url,
+        contract=settings.usdc_contract,
+        confirmations=settings.eth_confirmations,
+        poll_interval=settings.usdc_poll_interval,
+        start_block=settings.eth_start_block,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(watcher.run(stop), name="usdc-watcher")
+    yield
+    stop.set()
+    await task
 
 
 async def _meetings(app: web.Application) -> AsyncIterator[None]:

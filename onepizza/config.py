@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ import platformdirs
 log = logging.getLogger(__name__)
 
 MIN_SECRET_LENGTH = 32
+MAINNET_USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+ETH_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 # Rate-limit groups of spec §16, in the `limits` notation; each can be overridden by
 # RATE_LIMIT_<GROUP> in the environment.
@@ -57,6 +60,11 @@ class Settings:
     turn_credential: str | None = field(default=None, repr=False)
     turn_secret: str | None = field(default=None, repr=False)
     crypto_mnemonic: str | None = field(default=None, repr=False)
+    eth_rpc_url: str | None = field(default=None, repr=False)  # may carry a provider key
+    usdc_contract: str = MAINNET_USDC
+    eth_confirmations: int = 12
+    eth_start_block: int | None = None
+    usdc_poll_interval: float = 15.0
     recordings_dir: Path = Path("recordings")
     trust_proxy: int = 0
     rate_limits: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
@@ -138,6 +146,11 @@ class Settings:
             turn_credential=env.text("TURN_CREDENTIAL"),
             turn_secret=env.text("TURN_SECRET"),
             crypto_mnemonic=env.text("CRYPTO_MNEMONIC"),
+            eth_rpc_url=env.url("ETH_RPC_URL", None),
+            usdc_contract=env.eth_address("USDC_CONTRACT", MAINNET_USDC),
+            eth_confirmations=env.integer("ETH_CONFIRMATIONS", 12, low=0, high=10_000),
+            eth_start_block=env.optional_integer("ETH_START_BLOCK", low=0, high=2**62),
+            usdc_poll_interval=env.number("USDC_POLL_INTERVAL", 15.0, low=0.05, high=3600.0),
             recordings_dir=Path(env.text("RECORDINGS_DIR") or "recordings"),
             trust_proxy=env.trust_proxy(),
             rate_limits=env.rate_limits(),
@@ -180,6 +193,19 @@ class _Env:
         if not low <= value <= high:
             raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
         return value
+
+    def optional_integer(self, name: str, *, low: int, high: int) -> int | None:
+        if self.text(name) is None:
+            return None
+        return self.integer(name, low, low=low, high=high)
+
+    def eth_address(self, name: str, default: str) -> str:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if not ETH_ADDRESS.fullmatch(raw):
+            raise ConfigError(f"{name} must be a 0x-prefixed 40-digit hex address, not {raw!r}")
+        return raw
 
     def number(self, name: str, default: float, *, low: float, high: float) -> float:
         raw = self.text(name)

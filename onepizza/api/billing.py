@@ -1,4 +1,5 @@
-"""§15 Billing over HTTP: history, Stripe checkout and the Stripe webhook."""
+"""§15 Billing over HTTP: history, Stripe checkout, the Stripe webhook and USDC deposit
+addresses."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from onepizza.api.ratelimit import rate_limited
 from onepizza.api.request import json_response, load_body
 from onepizza.errors import BadRequest
 from onepizza.schemas.billing import CheckoutSchema, HistoryQuerySchema
-from onepizza.services.registry import BILLING
+from onepizza.services.registry import BILLING, USDC
 
 
 def load_query(request: web.Request, schema: Schema) -> dict[str, Any]:
@@ -61,3 +62,9 @@ class BillingHandlers:
         signature = request.headers.get("Stripe-Signature")
         result = await request.app[BILLING].stripe_webhook(payload, signature)
         return json_response({"received": True, "result": result})
+
+    async def usdc_address(self, request: web.Request) -> web.Response:
+        """The address whose USDC deposits credit the balance the user spends."""
+        user = await require_user(request)
+        address = await request.app[USDC].address_for(user)
+        return json_response({"address": address})

@@ -413,6 +413,18 @@ OPERATIONS: dict[str, dict] = {
         ok=(200, r.WebhookReceivedSchema),
         errors=(400, 503),
     ),
+    "billing-usdc-address": op(
+        "Your USDC deposit address",
+        "Billing",
+        auth=(SESSION,),
+        ok=(200, r.UsdcAddressSchema),
+        errors=(401, 503),
+        description=(
+            "The account's own Ethereum address (the company's, for a member), checksummed. "
+            "USDC sent to it is credited once it is ETH_CONFIRMATIONS blocks deep; deposits "
+            "under $5 are recorded but not credited. 503 when CRYPTO_MNEMONIC is not set."
+        ),
+    ),
     # admin
     "admin-billing-credit": op(
         "Credit an account",

@@ -127,6 +127,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post(
         "/api/billing/stripe/webhook", billing.stripe_webhook, name="billing-stripe-webhook"
     )
+    app.router.add_get(
+        "/api/billing/usdc/address", billing.usdc_address, name="billing-usdc-address"
+    )
 
     admin = AdminHandlers()
     app.router.add_post("/admin/api/billing/credit", admin.credit, name="admin-billing-credit")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from marshmallow import (
     EXCLUDE,
@@ -16,6 +16,7 @@ from marshmallow import (
 )
 
 MAX_PARTICIPANTS = validate.Range(min=1, max=100)
+MAX_UTC_OFFSET = timedelta(hours=14)  # the widest real offset; PostgreSQL refuses wilder ones
 
 
 class _Body(Schema):
@@ -37,12 +38,23 @@ class CreateMeetingSchema(_Body):
 
     @validates("scheduledAt")
     def in_the_future(self, value, **_kwargs):
-        if value is not None and value <= datetime.now(UTC):
+        if value is None:
+            return
+        offset = value.utcoffset()
+        if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+            raise ValidationError("scheduledAt has an impossible time zone offset")
+        try:
+            value = value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("scheduledAt is out of range") from None
+        if value <= datetime.now(UTC):
             raise ValidationError("scheduledAt must be in the future")
 
     @post_load
     def tidy(self, data, **_kwargs):
         data["title"] = data["title"].strip() or "Untitled Meeting"
+        if data["scheduledAt"] is not None:
+            data["scheduledAt"] = data["scheduledAt"].astimezone(UTC)
         return data
 
 

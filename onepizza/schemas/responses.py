@@ -242,6 +242,16 @@ class CheckoutSchema(Schema):
     url = fields.String(required=True)
 
 
+class UsdcAddressSchema(Schema):
+    address = fields.String(
+        required=True,
+        metadata={
+            "pattern": "^0x[0-9a-fA-F]{40}$",
+            "example": "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+        },
+    )
+
+
 class WebhookReceivedSchema(Schema):
     received = fields.Boolean(required=True)
     result = fields.String(required=True)

@@ -11,6 +11,7 @@ from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
 from onepizza.services.meetings import MeetingService
+from onepizza.services.payments.usdc import DepositAddresses
 from onepizza.services.recordings import RecordingService
 from onepizza.services.webhooks import WebhookService
 
@@ -22,6 +23,7 @@ LIVE = web.AppKey("live", LiveState)
 MEETINGS = web.AppKey("meetings", MeetingService)
 CHAT = web.AppKey("chat", ChatService)
 BILLING = web.AppKey("billing", BillingService)
+USDC = web.AppKey("usdc", DepositAddresses)
 RECORDINGS = web.AppKey("recordings", RecordingService)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 ANALYTICS = web.AppKey("analytics", Analytics)

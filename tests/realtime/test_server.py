@@ -63,6 +63,8 @@ async def test_own_origin_is_accepted_whatever_the_host_name(server):
     # origin is not in ALLOWED_ORIGINS.
     client = socketio.AsyncClient(reconnection=False)
     own = f"http://{server.host}:{server.port}"
-    await client.connect(str(server.make_url("/")), transports=["websocket"], headers={"Origin": own})
+    await client.connect(
+        str(server.make_url("/")), transports=["websocket"], headers={"Origin": own}
+    )
     assert client.connected
     await client.disconnect()

@@ -1,0 +1,3 @@
+DROP TABLE usdc_chain_cursor;
+DROP TABLE usdc_deposits;
+DROP TABLE deposit_addresses;
