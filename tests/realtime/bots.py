@@ -7,32 +7,9 @@ from collections import defaultdict
 
 import socketio
 
-EVENTS = (
-    "joined",
-    "participant:joined",
-    "participant:left",
-    "participant:updated",
-    "signal:offer",
-    "signal:answer",
-    "signal:ice-candidate",
-    "admin:mute",
-    "admin:unmute",
-    "admin:kick",
-    "meeting:ended",
-    "meeting:all-muted",
-    "meeting:settings-updated",
-    "chat:message",
-    "react",
-    "recording:started",
-    "recording:stopped",
-    "chat:react",
-    "captions:update",
-    "error",
-    "waiting-room:waiting",
-    "waiting-room:admitted",
-    "waiting-room:denied",
-    "waiting-room:participant-waiting",
-)
+from onepizza.client.bot import SERVER_EVENTS
+
+EVENTS = ("joined", *SERVER_EVENTS)
 
 
 class Bot:
