@@ -66,6 +66,7 @@ class LiveMeeting:
 
 
 MAX_REMEMBERED_MESSAGES = 5000
+MAX_REMEMBERED_ENDINGS = 10_000
 
 
 class LiveState(abc.ABC):
@@ -126,6 +127,12 @@ class LiveState(abc.ABC):
     async def take_admission(self, meeting_id: str, sid: str) -> bool: ...
 
     @abc.abstractmethod
+    async def remember_ended(self, meeting_id: str) -> None: ...
+
+    @abc.abstractmethod
+    async def was_ended(self, meeting_id: str) -> bool: ...
+
+    @abc.abstractmethod
     async def remember_message(self, meeting_id: str, message_id: str) -> None: ...
 
     @abc.abstractmethod
@@ -139,6 +146,7 @@ class MemoryLiveState(LiveState):
         self._meetings: dict[str, LiveMeeting] = {}
         self._sockets: dict[str, tuple[str, str]] = {}  # sid -> (meeting_id, participant_id)
         self._waiting: dict[str, set[str]] = {}  # sid -> meetings it waits for
+        self._ended: dict[str, None] = {}  # recently ended meetings that leave no row
 
     async def add_meeting(self, meeting: LiveMeeting) -> None:
         self._meetings[meeting.meeting_id] = meeting
@@ -269,6 +277,15 @@ class MemoryLiveState(LiveState):
             return False
         meeting.admitted.discard(sid)
         return True
+
+    async def remember_ended(self, meeting_id: str) -> None:
+        """Guest meetings leave no row: remember recent endings (first in, first out)."""
+        self._ended[meeting_id] = None
+        if len(self._ended) > MAX_REMEMBERED_ENDINGS:
+            del self._ended[next(iter(self._ended))]
+
+    async def was_ended(self, meeting_id: str) -> bool:
+        return meeting_id in self._ended
 
     async def remember_message(self, meeting_id: str, message_id: str) -> None:
         meeting = self._meetings.get(meeting_id)

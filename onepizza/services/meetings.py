@@ -23,7 +23,6 @@ from onepizza.services.tokens import digest
 log = logging.getLogger(__name__)
 
 SCHEDULER_MAX_SLEEP = 60.0  # seconds; also catches meetings scheduled by other processes
-ENDED_GUESTS_REMEMBERED = 10_000
 SHUTDOWN_CONCURRENCY = 8  # meetings ended at once at shutdown (each holds a connection)
 SHUTDOWN_END_SECONDS = 15.0
 
@@ -73,7 +72,6 @@ class MeetingService:
         self._mailer = mailer
         self._analytics = analytics or NoAnalytics()
         self._ending: set[str] = set()
-        self._ended_guests: dict[str, None] = {}  # recent first-in-first-out
         self._grace = grace_seconds
         self._events: MeetingEvents | None = None
         self._webhooks: hooks.WebhookService | None = None
@@ -258,15 +256,8 @@ class MeetingService:
         )
         return meeting, participant, invited
 
-    def _remember_ended_guest(self, meeting_id: str) -> None:
-        """Guest meetings leave no row: remember recent endings so a late joiner is told
-        the meeting ended rather than that it never existed."""
-        self._ended_guests[meeting_id] = None
-        if len(self._ended_guests) > ENDED_GUESTS_REMEMBERED:
-            del self._ended_guests[next(iter(self._ended_guests))]
-
     async def _why_not_live(self, meeting_id: str) -> str:
-        if meeting_id in self._ended_guests:
+        if await self._live.was_ended(meeting_id):  # a guest meeting, which has no row
             return "This meeting has ended"
         async with cursor(self._pool) as cur:
             row = await meeting_sql.status(cur, meeting_id)
@@ -383,7 +374,7 @@ class MeetingService:
             if live is not None and self._events:
                 await self._events.meeting_ended(meeting_id, reason)
             if live is not None and live.guest:
-                self._remember_ended_guest(meeting_id)
+                await self._live.remember_ended(meeting_id)
                 minutes = (datetime.now(UTC).timestamp() - live.started_at) / 60
                 self._track_ended(
                     meeting_id, None, None, round(minutes, 2), live.peak_participants, 0
