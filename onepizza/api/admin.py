@@ -5,9 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from onepizza.api.auth import require_admin
-from onepizza.api.billing import load_query
 from onepizza.api.format import iso, money
-from onepizza.api.request import client_ip, json_response, load_body
+from onepizza.api.request import client_ip, json_response, load_body, load_query
 from onepizza.schemas.accounts import AdminCreditSchema
 from onepizza.schemas.billing import AdminTransactionsQuerySchema, PlatformSettingsSchema
 from onepizza.services.registry import BILLING

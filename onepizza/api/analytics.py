@@ -5,16 +5,15 @@ from __future__ import annotations
 from aiohttp import web
 
 from onepizza.api.auth import require_admin
-from onepizza.api.billing import load_query
 from onepizza.api.format import iso, money
 from onepizza.api.ratelimit import rate_limited
-from onepizza.api.request import json_response, load_body
+from onepizza.api.request import json_response, load_body, load_query
 from onepizza.schemas.analytics import (
     ClientErrorSchema,
     DaysQuerySchema,
     PeakHoursQuerySchema,
-    UsersQuerySchema,
 )
+from onepizza.schemas.query import PageQuerySchema
 from onepizza.services.registry import ANALYTICS, ANALYTICS_REPORTS
 
 
@@ -119,7 +118,7 @@ class AnalyticsHandlers:
 
     async def users(self, request: web.Request) -> web.Response:
         await require_admin(request)
-        query = load_query(request, UsersQuerySchema())
+        query = load_query(request, PageQuerySchema())
         total, rows = await request.app[ANALYTICS_REPORTS].users(**query)
         return json_response(
             {

@@ -3,30 +3,14 @@ addresses."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
-from marshmallow import Schema, ValidationError
 
 from onepizza.api.auth import require_user
 from onepizza.api.format import iso, money
 from onepizza.api.ratelimit import rate_limited
-from onepizza.api.request import json_response, load_body
-from onepizza.errors import BadRequest
+from onepizza.api.request import json_response, load_body, load_query
 from onepizza.schemas.billing import CheckoutSchema, HistoryQuerySchema
 from onepizza.services.registry import BILLING, USDC
-
-
-def load_query(request: web.Request, schema: Schema) -> dict[str, Any]:
-    """The query string validated by a marshmallow schema; 400 naming the bad parameter."""
-    try:
-        return schema.load(dict(request.query))
-    except ValidationError as err:
-        details = err.normalized_messages()
-        field, messages = next(iter(details.items()))
-        message = messages[0] if isinstance(messages, list) else str(messages)
-        text = message if field == "_schema" else f"{field}: {message}"
-        raise BadRequest(text, details=details) from None
 
 
 def transaction_body(row: dict) -> dict:

@@ -10,7 +10,7 @@ from aiohttp import web
 from onepizza.api.auth import require_api_key, require_user_or_api_key
 from onepizza.api.format import epoch_ms, iso, iso_ms
 from onepizza.api.ratelimit import rate_limited
-from onepizza.api.request import json_response, load_body
+from onepizza.api.request import json_response, load_body, load_query
 from onepizza.errors import BadRequest, NotFound, Unauthorized
 from onepizza.live.state import SETTING_KEYS, LiveMeeting, public_settings
 from onepizza.schemas.meetings import (
@@ -20,6 +20,7 @@ from onepizza.schemas.meetings import (
     KickSchema,
     SettingsSchema,
 )
+from onepizza.schemas.query import PageQuerySchema
 from onepizza.services.registry import CHAT, MEETINGS
 from onepizza.services.tokens import digest, new_invite_code
 
@@ -237,11 +238,8 @@ class MeetingHandlers:
     @rate_limited("api")
     async def history(self, request: web.Request) -> web.Response:
         user = await require_user_or_api_key(request)
-        limit = _bounded_int(request.query.get("limit"), default=50, low=1, high=200, name="limit")
-        offset = _bounded_int(
-            request.query.get("offset"), default=0, low=0, high=10**9, name="offset"
-        )
-        rows = await request.app[MEETINGS].history(user, limit=limit, offset=offset)
+        page = load_query(request, PageQuerySchema())
+        rows = await request.app[MEETINGS].history(user, limit=page["limit"], offset=page["offset"])
         meetings = [
             {
                 "id": r["seq"],
@@ -281,11 +279,3 @@ async def _controlled_participant(request: web.Request) -> tuple[str, str]:
     if not isinstance(target, LiveMeeting):
         raise NotFound("Participant not found")
     return meeting_id, request.match_info["participant_id"]
-
-
-def _bounded_int(raw: str | None, *, default: int, low: int, high: int, name: str) -> int:
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise BadRequest(f"{name} must be a whole number from {low} to {high}")
-    return int(raw)

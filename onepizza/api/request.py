@@ -61,6 +61,15 @@ async def load_body(request: web.Request, schema: Schema) -> dict[str, Any]:
         raise BadRequest(_first_message(details), details=details) from None
 
 
+def load_query(request: web.Request, schema: Schema) -> dict[str, Any]:
+    """The query string validated by a marshmallow schema; 400 naming the bad parameter."""
+    try:
+        return schema.load(dict(request.query))
+    except ValidationError as err:
+        details = err.normalized_messages()
+        raise BadRequest(_first_message(details), details=details) from None
+
+
 def _first_message(details) -> str:
     field, messages = next(iter(details.items()))
     while isinstance(messages, dict):

@@ -7,12 +7,12 @@ import uuid
 from aiohttp import web
 
 from onepizza.api.auth import require_user_or_api_key
-from onepizza.api.billing import load_query
 from onepizza.api.format import iso
 from onepizza.api.ratelimit import rate_limited
-from onepizza.api.request import json_response, load_body, path_id
+from onepizza.api.request import json_response, load_body, load_query, path_id
 from onepizza.errors import NotFound
-from onepizza.schemas.webhooks import CreateWebhookSchema, DeliveriesQuerySchema
+from onepizza.schemas.query import PageQuerySchema
+from onepizza.schemas.webhooks import CreateWebhookSchema
 from onepizza.services.registry import WEBHOOKS
 
 
@@ -69,7 +69,7 @@ class WebhookHandlers:
     @rate_limited("api")
     async def deliveries(self, request: web.Request) -> web.Response:
         user = await require_user_or_api_key(request)
-        query = load_query(request, DeliveriesQuerySchema())
+        query = load_query(request, PageQuerySchema())
         rows = await request.app[WEBHOOKS].deliveries(user, path_id(request), **query)
         return json_response({"deliveries": [delivery_body(r) for r in rows]})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from onepizza.schemas.billing import QueryInt
+from onepizza.schemas.query import QueryInt
 
 MAX_DAYS = 365
 
@@ -22,14 +22,6 @@ class DaysQuerySchema(Schema):
 
 class PeakHoursQuerySchema(DaysQuerySchema):
     days = QueryInt(load_default=90, validate=validate.Range(min=1, max=MAX_DAYS))
-
-
-class UsersQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = QueryInt(load_default=0, validate=validate.Range(min=0, max=10**9))
 
 
 class ClientErrorSchema(Schema):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from onepizza.schemas.query import PageQuerySchema, QueryInt
+
 LEDGER_TYPES = (
     "stripe_topup",
     "usdc_deposit",
@@ -20,17 +22,6 @@ class JsonNumber(fields.Decimal):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class QueryInt(fields.Integer):
-    """A query-string whole number: ASCII digits only (no sign, no spaces, no 1_000)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if not isinstance(value, str) or not (value.isascii() and value.isdigit()):
-            raise self.make_error("invalid")
-        if len(value) > 18:
-            raise ValidationError("Number too large")
         return super()._deserialize(value, attr, data, **kwargs)
 
 
@@ -72,24 +63,14 @@ class PlatformSettingsSchema(Schema):
             _places(data, name, 4)
 
 
-class HistoryQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = QueryInt(load_default=0, validate=validate.Range(min=0, max=10**9))
+class HistoryQuerySchema(PageQuerySchema):
     before = QueryInt(load_default=None, validate=validate.Range(min=1))
 
 
-class AdminTransactionsQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class AdminTransactionsQuerySchema(PageQuerySchema):
     userId = QueryInt(load_default=None, validate=validate.Range(min=1))
     companyId = QueryInt(load_default=None, validate=validate.Range(min=1))
     type = fields.String(load_default=None, validate=validate.OneOf(LEDGER_TYPES))
-    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = QueryInt(load_default=0, validate=validate.Range(min=0, max=10**9))
 
     @validates_schema
     def one_account(self, data, **_kwargs):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
-from onepizza.schemas.billing import QueryInt
 from onepizza.services.webhooks import EVENTS
 
 MAX_URL_LENGTH = 2048
@@ -36,14 +35,6 @@ class CreateWebhookSchema(Schema):
         required=True,
         metadata={"type": "array", "items": {"type": "string", "enum": list(EVENTS)}},
     )
-
-
-class DeliveriesQuerySchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
-    limit = QueryInt(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = QueryInt(load_default=0, validate=validate.Range(min=0, max=10**9))
 
 
 class WebhookSchema(Schema):
