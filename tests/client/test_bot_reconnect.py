@@ -1,0 +1,210 @@
+"""The SDK Bot across server restarts: it reconnects, rejoins the same meeting with the same
+host role, fails over to another server URL, and says so when its meeting did not survive."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from onepizza.client import Bot, OnepizzaClient
+from onepizza.client.bot import DISCONNECTED, REJOIN_FAILED, SERVER_EVENTS
+from tests.browser.restart_helpers import RestartableServer, fund
+
+BACK_WITHIN = 15.0  # seconds from the restart's end to both bots being in the meeting again
+
+
+class Heard:
+    """Every event a Bot delivers (server events and its own), in order, through `on()`."""
+
+    def __init__(self, bot: Bot):
+        self.events: list[tuple[str, Any]] = []
+        for name in ("joined", *SERVER_EVENTS, DISCONNECTED, REJOIN_FAILED):
+            bot.on(name, partial(self._add, name))
+
+    def _add(self, name: str, data: Any) -> None:
+        self.events.append((name, data))
+
+    def mark(self) -> int:
+        return len(self.events)
+
+    def names(self, after: int = 0) -> list[str]:
+        return [name for name, _ in self.events[after:]]
+
+    async def next(self, name: str, after: int, timeout: float = 5.0) -> Any:
+        """The first `name` event at or after index `after`, waiting for it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for event, data in self.events[after:]:
+                if event == name:
+                    return data
+            if time.monotonic() > deadline:
+                pytest.fail(f"no {name!r} within {timeout} s; heard {self.names(after)}")
+            await asyncio.sleep(0.05)
+
+    def present(self) -> set[str]:
+        """Who is in the meeting as this bot last learned it: its last `joined` list, then
+        `participant:joined` and `participant:left`."""
+        last = max((i for i, (name, _) in enumerate(self.events) if name == "joined"), default=-1)
+        if last < 0:
+            return set()
+        ids = {p["participantId"] for p in self.events[last][1]["participants"]}
+        for name, data in self.events[last + 1 :]:
+            if name == "participant:joined":
+                ids.add(data["participantId"])
+            elif name == "participant:left":
+                ids.discard(data["participantId"])
+        return ids
+
+
+async def until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not within {timeout} s: {what}")
+        await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def node(database_url, tmp_path):
+    server = RestartableServer(database_url, tmp_path / "server.log")
+    server.start()
+    yield server
+    server.stop()
+    server.close()
+
+
+@pytest.fixture
+async def account(node, database_url):
+    """A registered, funded account on `node`, through the SDK's REST client."""
+    client = OnepizzaClient(node.url)
+    email = f"restart-{uuid4().hex[:10]}@example.com"
+    await client.register(email, "a good password")
+    fund(database_url, email)
+    yield client
+    await client.close()
+
+
+async def test_host_and_guest_bots_rejoin_a_registered_meeting_after_a_restart(node, account):
+    meeting = await account.create_meeting("Restart drill")
+    mid = meeting["meetingId"]
+    host, guest = Bot(node.url, "Host"), Bot(node.url, "Guest")
+    heard_host, heard_guest = Heard(host), Heard(guest)
+    try:
+        first_host = await host.join(mid, admin_token=meeting["adminToken"])
+        first_guest = await guest.join(mid)
+        assert first_host["isAdmin"] is True and first_guest["isAdmin"] is False
+        assert first_host.get("resumeToken"), "joined carries no resumeToken"
+        first_ids = {first_guest["participantId"]}
+        await until(lambda: heard_host.present() == first_ids, "host sees guest")
+        host_mark, guest_mark = heard_host.mark(), heard_guest.mark()
+
+        await asyncio.to_thread(node.restart, signal.SIGTERM)
+
+        again_host = await heard_host.next("joined", host_mark, BACK_WITHIN)
+        again_guest = await heard_guest.next("joined", guest_mark, BACK_WITHIN)
+        for heard, mark in ((heard_host, host_mark), (heard_guest, guest_mark)):
+            assert "meeting:ended" not in heard.names(mark), heard.names(mark)
+            names = heard.names(mark)
+            assert names.index(DISCONNECTED) < names.index("joined")  # told before it rejoined
+        # Same meeting, same role, a new participant each (the old entries are gone).
+        assert host.meeting_id == guest.meeting_id == mid
+        assert again_host["isAdmin"] is True and again_guest["isAdmin"] is False
+        assert host.participant_id == again_host["participantId"] != first_host["participantId"]
+        assert guest.participant_id == again_guest["participantId"]
+        assert guest.participant_id != first_guest["participantId"]
+        assert host.connected and guest.connected and not host.reconnecting
+
+        # They see each other, by their new ids only.
+        await until(lambda: heard_host.present() == {guest.participant_id}, "host sees guest")
+        await until(lambda: heard_guest.present() == {host.participant_id}, "guest sees host")
+
+        # Host powers survived: the host's recording notice reaches the guest; the guest's
+        # own attempt is refused.
+        mark = heard_guest.mark()
+        await host.emit("recording:broadcast-started", {"hostName": "Host"})
+        assert (await heard_guest.next("recording:started", mark))["hostName"] == "Host"
+        mark = heard_guest.mark()
+        await guest.emit("recording:broadcast-started", {"hostName": "Guest"})
+        assert "host" in (await heard_guest.next("error", mark))["message"].lower()
+
+        # Chat flows between the rejoined bots, and the meeting is still active.
+        mark = heard_host.mark()
+        await guest.chat("still here")
+        assert (await heard_host.next("chat:message", mark))["text"] == "still here"
+        assert (await account.get_meeting(mid))["status"] == "active"
+
+        # The rejoin also went through the event queue: disconnected, then joined again.
+        names = [name for name, _ in host.drain()]
+        assert names.count("joined") == 2
+        last_joined = max(i for i, name in enumerate(names) if name == "joined")
+        assert names.index(DISCONNECTED) < last_joined
+    finally:
+        await host.leave()
+        await guest.leave()
+    assert not host.reconnecting and not host.connected
+
+
+async def test_a_bot_whose_guest_meeting_did_not_survive_a_restart_is_told_it_ended(node):
+    rest = OnepizzaClient(node.url)
+    meeting = await rest.create_guest_meeting("Gone with the process")
+    await rest.close()
+    bot = Bot(node.url, "Solo")
+    heard = Heard(bot)
+    try:
+        await bot.join(meeting["meetingId"], admin_token=meeting["adminToken"])
+        mark = heard.mark()
+
+        await asyncio.to_thread(node.restart, signal.SIGTERM)
+
+        ended = await heard.next("meeting:ended", mark, BACK_WITHIN)
+        assert ended["reason"]
+        await asyncio.sleep(1.5)  # time for attempts it should not make
+        assert not bot.reconnecting and not bot.connected
+        assert "joined" not in heard.names(mark)
+        assert REJOIN_FAILED not in heard.names(mark)
+        assert ("meeting:ended", ended) in bot.drain()
+    finally:
+        await bot.leave()
+
+
+async def test_a_bot_fails_over_to_the_next_server_url(database_url, account, node, tmp_path):
+    """The process a bot is on is SIGKILLed; another one (same database) takes over, and the
+    bot, given both URLs, is back in the meeting through it."""
+    spare = RestartableServer(database_url, tmp_path / "spare.log")
+    meeting = await account.create_meeting("Failover")
+    mid = meeting["meetingId"]
+    bot = Bot([node.url, spare.url], "Roamer")
+    heard = Heard(bot)
+    try:
+        first = await bot.join(mid, admin_token=meeting["adminToken"])
+        assert bot.url == node.url
+        mark = heard.mark()
+        await asyncio.to_thread(node.stop, signal.SIGKILL)
+        await asyncio.to_thread(spare.start)
+        spare_up = time.monotonic()
+
+        again = await heard.next("joined", mark, BACK_WITHIN)
+        assert time.monotonic() - spare_up < 5.0, "not back within 5 s of the spare answering"
+        assert bot.url == spare.url and bot.meeting_id == mid
+        assert again["isAdmin"] is True
+        assert bot.participant_id == again["participantId"] != first["participantId"]
+
+        # A new Bot skips a dead URL at its first join too.
+        late = Bot([node.url, spare.url], "Late")
+        try:
+            await late.join(mid)
+            assert late.url == spare.url
+            await until(lambda: late.participant_id in heard.present(), "the roamer sees Late")
+        finally:
+            await late.leave()
+    finally:
+        await bot.leave()
+        spare.stop()
+        spare.close()
