@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 
@@ -22,9 +23,10 @@ from onepizza.config import Settings
 from onepizza.db import DB_POOL, create_pool, cursor
 from onepizza.db import password_resets as reset_sql
 from onepizza.db import sessions as session_sql
-from onepizza.live.state import MemoryLiveState
+from onepizza.live.redis import RedisLiveState
+from onepizza.live.state import LiveState, MemoryLiveState
 from onepizza.realtime.notifier import SocketMeetingEvents
-from onepizza.realtime.server import SIO
+from onepizza.realtime.server import SIO, SOCKETIO_CHANNEL
 from onepizza.realtime.server import attach as attach_socketio
 from onepizza.services.accounts import AccountService
 from onepizza.services.analytics import Analytics, AnalyticsReports
@@ -33,7 +35,9 @@ from onepizza.services.billing import BillingService
 from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
-from onepizza.services.meetings import MeetingService
+from onepizza.services.leases import Leases
+from onepizza.services.meeting_timers import MeetingTimers, new_node_id
+from onepizza.services.meetings import ENDED_AT_SHUTDOWN, MeetingService
 from onepizza.services.payments.stripe import StripePayments
 from onepizza.services.payments.usdc import DepositAddresses, UsdcWatcher
 from onepizza.services.ratelimit import RateLimiter
@@ -55,6 +59,9 @@ from onepizza.services.registry import (
 )
 from onepizza.services.webhooks import WebhookService
 
+LEASES = web.AppKey("leases", Leases)
+MEETING_TIMERS = web.AppKey("meeting_timers", MeetingTimers)
+USDC_WATCHER = web.AppKey("usdc_watcher", UsdcWatcher)
 HOUSEKEEPING_INTERVAL = 3600  # seconds between purges of expired sessions and tokens
 POOL_CLOSE_TIMEOUT = 5.0
 
@@ -85,8 +92,9 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(_services)
     app.cleanup_ctx.append(_usdc)
     app.cleanup_ctx.append(_meetings)
-    app.cleanup_ctx.append(_housekeeping)
+    app.cleanup_ctx.append(_leases)
     setup_routes(app)
+    app.on_shutdown.append(_end_what_cannot_survive)  # before the sockets close
     attach_socketio(app, settings)
     return app
 
@@ -184,20 +192,24 @@ async def _usdc(app: web.Application) -> AsyncIterator[None]:
         poll_interval=settings.usdc_poll_interval,
         start_block=settings.eth_start_block,
     )
-    stop = asyncio.Event()
-    task = asyncio.create_task(watcher.run(stop), name="usdc-watcher")
+    app[USDC_WATCHER] = watcher  # run by the process holding its lease (see _leases)
     yield
-    stop.set()
-    await task
 
 
 async def _meetings(app: web.Application) -> AsyncIterator[None]:
-    """Live meeting state, the meeting service and its scheduler loop."""
-    live = MemoryLiveState()
+    """Live meeting state (Redis with REDIS_URL, else this process's memory), the meeting
+    service, and this process's heartbeat. At the end this process's participants leave
+    (their clients reconnect elsewhere or to its successor); meetings go on."""
+    settings = app[SETTINGS]
+    live: LiveState
+    if settings.redis_url:
+        live = RedisLiveState(settings.redis_url, channel=SOCKETIO_CHANNEL)
+    else:
+        live = MemoryLiveState()
     service = MeetingService(
         app[DB_POOL],
         live,
-        grace_seconds=app[SETTINGS].meeting_grace_seconds,
+        node_id=new_node_id(),
         mailer=app[MAILER],
         analytics=app[ANALYTICS],
     )
@@ -205,33 +217,62 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
     service.set_webhooks(app[WEBHOOKS])
     app[LIVE] = live
     app[MEETINGS] = service
+    app[MEETING_TIMERS] = MeetingTimers(
+        app[DB_POOL], service, grace_seconds=settings.meeting_grace_seconds
+    )
     app[CHAT] = ChatService(app[DB_POOL], live)
     app[ANALYTICS_REPORTS] = AnalyticsReports(app[DB_POOL], live)
     stop = asyncio.Event()
-    scheduler = asyncio.create_task(service.run_scheduler(stop), name="meeting-scheduler")
+    heartbeat = asyncio.create_task(app[MEETING_TIMERS].run_heartbeat(stop), name="heartbeat")
     yield
     stop.set()
-    await scheduler
-    await service.shutdown()
+    await heartbeat
+    await app[MEETING_TIMERS].leave_deployment()
+    await live.close()
 
 
-async def _housekeeping(app: web.Application) -> AsyncIterator[None]:
-    """Purge expired sessions and reset tokens now and then. Stopped between rounds, never
-    mid-query: aiopg loses a connection cancelled in the middle of a statement."""
+async def _end_what_cannot_survive(app: web.Application) -> None:
+    """Guest meetings of a memory-state process have no row to come back from: they end,
+    and their participants hear `meeting:ended` before the sockets close."""
+    if MEETINGS in app and isinstance(app[LIVE], MemoryLiveState):
+        try:
+            await asyncio.wait_for(app[MEETINGS].end_guest_meetings(ENDED_AT_SHUTDOWN), 5)
+        except TimeoutError:
+            log.warning("guest meetings still ending at shutdown")
+
+
+async def _leases(app: web.Application) -> AsyncIterator[None]:
+    """Jobs that run once for the whole deployment, in whichever process holds the job's
+    lease. With memory state every process is a deployment of its own, so the meeting
+    timers' leases are this process's alone."""
+    settings = app[SETTINGS]
+    timers = app[MEETING_TIMERS]
+    scope = "" if settings.redis_url else f":{app[MEETINGS].node_id}"
+    jobs = {
+        f"meeting-timers{scope}": timers.run_timers,
+        f"meeting-scheduler{scope}": timers.run_scheduler,
+        "housekeeping": functools.partial(_housekeeping, app),
+    }
+    if USDC_WATCHER in app:
+        jobs["usdc-watcher"] = app[USDC_WATCHER].run
+    leases = Leases(settings.database_url, jobs)
+    app[LEASES] = leases
     stop = asyncio.Event()
-
-    async def loop() -> None:
-        while not stop.is_set():
-            try:
-                async with cursor(app[DB_POOL]) as cur:
-                    await session_sql.purge_expired(cur)
-                    await reset_sql.purge(cur)
-            except Exception as exc:  # the database may be down for a while
-                log.warning("housekeeping failed: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)
-
-    task = asyncio.create_task(loop(), name="housekeeping")
+    task = asyncio.create_task(leases.run(stop), name="leases")
     yield
     stop.set()
     await task
+
+
+async def _housekeeping(app: web.Application, stop: asyncio.Event) -> None:
+    """Purge expired sessions and reset tokens now and then. Stopped between rounds, never
+    mid-query: aiopg loses a connection cancelled in the middle of a statement."""
+    while not stop.is_set():
+        try:
+            async with cursor(app[DB_POOL]) as cur:
+                await session_sql.purge_expired(cur)
+                await reset_sql.purge(cur)
+        except Exception as exc:  # the database may be down for a while
+            log.warning("housekeeping failed: %s", exc)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), HOUSEKEEPING_INTERVAL)

@@ -136,20 +136,37 @@ async def cancel(cur, meeting_id: str) -> bool:
     return cur.rowcount == 1
 
 
-async def end(cur, meeting_id: str, *, peak: int) -> dict | None:
-    """Mark an active meeting ended with its duration, peak and cost (at the platform
-    rate); None if it was not active (someone else ended it first)."""
+async def end(cur, meeting_id: str, *, peak: int, node_ttl: float) -> dict | None:
+    """Mark an active meeting ended, charged (at the platform rate) for the time it ran:
+    from its start to the last moment anyone was in it, by its attendance rows. Rows still
+    open are closed now, or at the last heartbeat of a node that died. None if the meeting
+    was not active (someone else ended it first)."""
     await cur.execute(
         """
         WITH rate AS (
             SELECT (value #>> '{}')::numeric AS per_minute
             FROM platform_settings WHERE key = 'rate_per_participant_minute'
-        ), ended AS (
-            SELECT m.id,
-                   GREATEST(m.peak_participants, %s) AS peak,
-                   round(extract(epoch FROM now() - m.started_at)::numeric / 60, 2) AS minutes
+        ), target AS (
+            SELECT m.id, m.started_at, GREATEST(m.peak_participants, %s) AS peak
             FROM meetings m WHERE m.id = %s AND m.status = 'active'
             FOR UPDATE
+        ), closed AS (
+            UPDATE attendance a
+            SET left_at = GREATEST(a.joined_at, COALESCE(
+                (SELECT n.heartbeat_at FROM nodes n
+                 WHERE n.id = a.node_id AND n.heartbeat_at < now() - make_interval(secs => %s)),
+                now()))
+            FROM target t
+            WHERE a.meeting_id = t.id AND a.left_at IS NULL
+            RETURNING a.left_at
+        ), ended AS (
+            SELECT t.id, t.peak,
+                   round(extract(epoch FROM GREATEST(t.started_at, COALESCE(GREATEST(
+                       (SELECT max(left_at) FROM closed),
+                       (SELECT max(a.left_at) FROM attendance a
+                        WHERE a.meeting_id = t.id AND a.left_at IS NOT NULL)
+                   ), t.started_at)) - t.started_at)::numeric / 60, 2) AS minutes
+            FROM target t
         )
         UPDATE meetings m
         SET status = 'ended', ended_at = now(), peak_participants = e.peak,
@@ -159,7 +176,7 @@ async def end(cur, meeting_id: str, *, peak: int) -> dict | None:
         RETURNING m.id, m.owner_id, m.company_id, m.title, m.started_at, m.ended_at,
                   m.duration_minutes, m.peak_participants, m.cost_usd
         """,
-        (peak, meeting_id),
+        (peak, meeting_id, node_ttl),
     )
     return await cur.fetchone()
 

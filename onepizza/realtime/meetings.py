@@ -1,34 +1,34 @@
 """Socket.IO events of a meeting: join, leave, media and hand state, reactions, recording
-notices and captions (§10)."""
+notices and captions (§10). One small function per event; the rules are the meeting
+service's, these only translate events into its calls and its answers into events."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import weakref
 
 import socketio
 from aiohttp import web
 
-from onepizza.live.state import LiveMeeting, Participant, public_settings
+from onepizza.live.redis import RedisLiveState
+from onepizza.live.state import (
+    Announcement,
+    LiveMeeting,
+    Participant,
+    participant_state,
+    public_settings,
+)
 from onepizza.realtime import payloads
 from onepizza.realtime.notifier import hosts_room, meeting_room
 from onepizza.services.chat import REACTIONS
-from onepizza.services.meetings import JoinRefused
+from onepizza.services.meetings import Joined, JoinRefused
 from onepizza.services.registry import ANALYTICS, LIVE, MEETINGS
 
 log = logging.getLogger(__name__)
 
-
-def participant_state(p: Participant) -> dict:
-    return {
-        "participantId": p.participant_id,
-        "name": p.name,
-        "isMuted": p.is_muted,
-        "isVideoOff": p.is_video_off,
-        "isScreenSharing": p.is_screen_sharing,
-        "isHandRaised": p.is_hand_raised,
-        "isAdmin": p.is_admin,
-    }
+__all__ = ["handler_for", "located", "participant_state", "register"]
 
 
 def guarded(sio: socketio.AsyncServer):
@@ -37,13 +37,13 @@ def guarded(sio: socketio.AsyncServer):
 
     def decorate(handler):
         @functools.wraps(handler)
-        async def wrapper(sid, data=None):
+        async def wrapper(sid, data=None, *_extra):
             try:
                 await handler(sid, data)
             except (payloads.BadPayload, JoinRefused) as exc:
                 await sio.emit("error", {"message": str(exc)}, to=sid)
             except Exception:
-                log.exception("socket event %s failed", handler.__name__)
+                log.exception("socket event %s failed", getattr(handler, "__name__", handler))
                 await sio.emit("error", {"message": "Something went wrong"}, to=sid)
 
         return wrapper
@@ -72,185 +72,279 @@ def handler_for(sio: socketio.AsyncServer):
     return on
 
 
-def register(sio: socketio.AsyncServer, app: web.Application) -> None:
-    on = handler_for(sio)
+class Room:
+    """What every meeting event handler needs: the server and the app's services."""
 
-    async def leave_current(sid) -> None:
-        left = await app[MEETINGS].leave(sid)
-        if left is None:
-            return
-        meeting, participant = left
-        await sio.leave_room(sid, meeting_room(meeting.meeting_id))
-        await sio.leave_room(sid, hosts_room(meeting.meeting_id))
-        await sio.emit(
+    def __init__(self, sio: socketio.AsyncServer, app: web.Application):
+        self.sio = sio
+        self.app = app
+        # A store that publishes announces each join inside its atomic step; otherwise the
+        # joins of one meeting take turns here, so each is announced before the next.
+        self._join_turns: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    @property
+    def announces(self) -> bool:
+        live = self.app[LIVE]
+        return isinstance(live, RedisLiveState) and bool(live.channel)
+
+    def join_turn(self, meeting_id: str) -> asyncio.Lock:
+        lock = self._join_turns.get(meeting_id)
+        if lock is None:
+            lock = self._join_turns[meeting_id] = asyncio.Lock()
+        return lock
+
+
+def joined_payload(joined: Joined) -> dict:
+    """The `joined` event (RedisLiveState builds the same in its join script)."""
+    meeting, me = joined.meeting, joined.participant
+    settings = public_settings(meeting.settings)
+    return {
+        "participantId": me.participant_id,
+        "participants": [
+            participant_state(p) for p in meeting.participants.values() if p.sid != me.sid
+        ],
+        "settings": settings,
+        "title": meeting.title,
+        "isAdmin": me.is_admin,
+        "muteOnJoin": settings["muteOnJoin"],
+        "videoOffOnJoin": settings["videoOffOnJoin"],
+        "isRecording": meeting.recording_host is not None,
+        "recordingHostName": meeting.recording_host,
+        "resumeToken": joined.resume_token,
+    }
+
+
+def arrival(me: Participant) -> dict:
+    return {
+        "participantId": me.participant_id,
+        "name": me.name,
+        "isMuted": me.is_muted,
+        "isVideoOff": me.is_video_off,
+        "isAdmin": me.is_admin,
+    }
+
+
+async def leave_current(room: Room, sid: str) -> None:
+    left = await room.app[MEETINGS].leave(sid)
+    if left is None:
+        return
+    meeting, participant = left
+    await room.sio.leave_room(sid, meeting_room(meeting.meeting_id))
+    await room.sio.leave_room(sid, hosts_room(meeting.meeting_id))
+    await room.sio.emit(
+        "participant:left",
+        {"participantId": participant.participant_id, "name": participant.name},
+        room=meeting_room(meeting.meeting_id),
+    )
+
+
+async def join_meeting(room: Room, sid: str, data) -> None:
+    data = payloads.as_dict(data)
+    meeting_id = payloads.text(data, "meetingId", max_length=64)
+    name = payloads.text(data, "name", max_length=60, required=False) or "Guest"
+    admin_token = payloads.text(data, "adminToken", max_length=200, required=False)
+    invite = payloads.text(
+        data,
+        "inviteToken" if "inviteToken" in data else "invite",
+        max_length=200,
+        required=False,
+    )
+    resume = payloads.text(data, "resumeToken", max_length=200, required=False)
+    await leave_current(room, sid)  # a socket is in at most one meeting
+    join = functools.partial(
+        room.app[MEETINGS].join,
+        meeting_id,
+        sid=sid,
+        name=name,
+        admin_token=admin_token,
+        invite_token=invite,
+        resume_token=resume,
+    )
+    if room.announces:
+        joined = await join(announce=functools.partial(_announcement, meeting_id))
+    else:
+        async with room.join_turn(meeting_id):
+            joined = await join()
+            await _announce(room, sid, joined)
+    if joined.replaced is not None:
+        old = joined.replaced
+        await room.sio.leave_room(old.sid, meeting_room(meeting_id))
+        await room.sio.leave_room(old.sid, hosts_room(meeting_id))
+        await room.sio.emit(
             "participant:left",
-            {"participantId": participant.participant_id, "name": participant.name},
-            room=meeting_room(meeting.meeting_id),
-        )
-
-    @on("join-meeting")
-    async def join_meeting(sid, data):
-        data = payloads.as_dict(data)
-        meeting_id = payloads.text(data, "meetingId", max_length=64)
-        name = payloads.text(data, "name", max_length=60, required=False) or "Guest"
-        admin_token = payloads.text(data, "adminToken", max_length=200, required=False)
-        invite = payloads.text(
-            data,
-            "inviteToken" if "inviteToken" in data else "invite",
-            max_length=200,
-            required=False,
-        )
-        await leave_current(sid)  # a socket is in at most one meeting
-        meeting, me, _ = await app[MEETINGS].join(
-            meeting_id, sid=sid, name=name, admin_token=admin_token, invite_token=invite
-        )
-        room = meeting_room(meeting_id)
-        await sio.enter_room(sid, room)
-        if me.is_admin:
-            await sio.enter_room(sid, hosts_room(meeting_id))
-        others = [participant_state(p) for p in meeting.participants.values() if p.sid != sid]
-        settings = public_settings(meeting.settings)
-        await sio.emit(
-            "joined",
-            {
-                "participantId": me.participant_id,
-                "participants": others,
-                "settings": settings,
-                "title": meeting.title,
-                "isAdmin": me.is_admin,
-                "muteOnJoin": settings["muteOnJoin"],
-                "videoOffOnJoin": settings["videoOffOnJoin"],
-                "isRecording": meeting.recording_host is not None,
-                "recordingHostName": meeting.recording_host,
-            },
-            to=sid,
-        )
-        await sio.emit(
-            "participant:joined",
-            {
-                "participantId": me.participant_id,
-                "name": me.name,
-                "isMuted": me.is_muted,
-                "isVideoOff": me.is_video_off,
-                "isAdmin": me.is_admin,
-            },
-            room=room,
+            {"participantId": old.participant_id, "name": old.name},
+            room=meeting_room(meeting_id),
             skip_sid=sid,
         )
-        if me.is_admin:  # a host arriving sees who is already waiting
-            for waiting_sid, waiting_name in list(meeting.waiting.items()):
-                await sio.emit(
-                    "waiting-room:participant-waiting",
-                    {"socketId": waiting_sid, "name": waiting_name, "count": len(meeting.waiting)},
-                    to=sid,
-                )
+    if joined.participant.is_admin:  # a host arriving sees who is already waiting
+        waiting = joined.meeting.waiting
+        for waiting_sid, waiting_name in list(waiting.items()):
+            await room.sio.emit(
+                "waiting-room:participant-waiting",
+                {"socketId": waiting_sid, "name": waiting_name, "count": len(waiting)},
+                to=sid,
+            )
 
-    @on("leave-meeting")
-    async def leave_meeting(sid, data):
-        await leave_current(sid)
 
-    @sio.on("disconnect")
-    async def disconnect(sid, *args):
-        try:
-            await leave_current(sid)
-            for meeting_id, count in await app[LIVE].leave_waiting_rooms(sid):
-                await sio.emit(
-                    "waiting-room:participant-waiting",
-                    {"socketId": sid, "name": None, "count": count, "removed": True},
-                    room=hosts_room(meeting_id),
-                )
-        except Exception:
-            log.exception("cleaning up after a disconnect failed")
+def _announcement(meeting_id: str, participant_id: str, is_admin: bool, token: str):
+    rooms = (meeting_room(meeting_id), *((hosts_room(meeting_id),) if is_admin else ()))
+    return Announcement(
+        room=meeting_room(meeting_id),
+        rooms=rooms,
+        joined={"participantId": participant_id, "isAdmin": is_admin, "resumeToken": token},
+    )
 
-    async def update_state(sid, **changes):
-        meeting, _ = await located(app, sid)
-        updated = await app[LIVE].update_participant(sid, **changes)
-        payload = {"participantId": updated.participant_id}
-        for field, value in changes.items():
-            payload[_camel(field)] = value
-        await sio.emit(
-            "participant:updated", payload, room=meeting_room(meeting.meeting_id), skip_sid=sid
-        )
 
-    @on("media:toggle-audio")
-    async def toggle_audio(sid, data):
-        await update_state(sid, is_muted=payloads.flag(payloads.as_dict(data), "isMuted"))
+async def _announce(room: Room, sid: str, joined: Joined) -> None:
+    """Rooms first, then `joined` to the socket and `participant:joined` to the others."""
+    meeting_id = joined.meeting.meeting_id
+    await room.sio.enter_room(sid, meeting_room(meeting_id))
+    if joined.participant.is_admin:
+        await room.sio.enter_room(sid, hosts_room(meeting_id))
+    await room.sio.emit("joined", joined_payload(joined), to=sid)
+    await room.sio.emit(
+        "participant:joined",
+        arrival(joined.participant),
+        room=meeting_room(meeting_id),
+        skip_sid=sid,
+    )
 
-    @on("media:toggle-video")
-    async def toggle_video(sid, data):
-        await update_state(sid, is_video_off=payloads.flag(payloads.as_dict(data), "isVideoOff"))
 
-    @on("media:screen-share")
-    async def screen_share(sid, data):
-        value = payloads.flag(payloads.as_dict(data), "isScreenSharing")
-        meeting, me = await located(app, sid)
-        if value != me.is_screen_sharing:  # a repeated toggle is not another use
-            action = "start" if value else "stop"
-            app[ANALYTICS].track_feature(meeting, "screen_share", {"action": action})
-        await update_state(sid, is_screen_sharing=value)
+async def leave_meeting(room: Room, sid: str, data) -> None:
+    await leave_current(room, sid)
 
-    @on("raise-hand")
-    async def raise_hand(sid, data):
-        value = payloads.flag(payloads.as_dict(data), "isHandRaised")
-        meeting, me = await located(app, sid)
-        if value != me.is_hand_raised:
-            app[ANALYTICS].track_feature(meeting, "hand_raise", {"raised": value})
-        await update_state(sid, is_hand_raised=value)
 
-    @on("react")
-    async def react(sid, data):
-        emoji = payloads.as_dict(data).get("emoji")
-        if emoji not in REACTIONS:
-            raise payloads.BadPayload("Unsupported reaction")
-        meeting, me = await located(app, sid)
-        app[ANALYTICS].track_feature(meeting, "reaction", {"emoji": emoji})
-        await sio.emit(
-            "react",
-            {"participantId": me.participant_id, "emoji": emoji},
-            room=meeting_room(meeting.meeting_id),
-        )
+async def disconnect(room: Room, sid: str, *args) -> None:
+    try:
+        await leave_current(room, sid)
+        for meeting_id, count in await room.app[LIVE].leave_waiting_rooms(sid):
+            await room.sio.emit(
+                "waiting-room:participant-waiting",
+                {"socketId": sid, "name": None, "count": count, "removed": True},
+                room=hosts_room(meeting_id),
+            )
+    except Exception:
+        log.exception("cleaning up after a disconnect failed")
 
-    async def recording_notice(sid, host_name: str | None):
-        meeting, me = await located(app, sid)
-        if not me.is_admin:
-            raise payloads.BadPayload("Only a host can do that")
-        if (meeting.recording_host is None) != (host_name is None):
-            action = "stop" if host_name is None else "start"
-            app[ANALYTICS].track_feature(meeting, "recording", {"action": action})
-        await app[LIVE].set_recording(meeting.meeting_id, host_name)
-        event, payload = (
-            ("recording:started", {"hostName": host_name})
-            if host_name is not None
-            else ("recording:stopped", {})
-        )
-        await sio.emit(event, payload, room=meeting_room(meeting.meeting_id), skip_sid=sid)
 
-    @on("recording:broadcast-started")
-    async def recording_started(sid, data):
-        data = payloads.as_dict(data or {})
-        _, me = await located(app, sid)
-        host = payloads.text(data, "hostName", max_length=60, required=False) or me.name
-        await recording_notice(sid, host)
+async def update_state(room: Room, sid: str, **changes) -> None:
+    meeting, _ = await located(room.app, sid)
+    updated = await room.app[LIVE].update_participant(sid, **changes)
+    if updated is None:
+        raise payloads.BadPayload("Join a meeting first")
+    payload = {"participantId": updated.participant_id}
+    for field, value in changes.items():
+        payload[_camel(field)] = value
+    await room.sio.emit(
+        "participant:updated", payload, room=meeting_room(meeting.meeting_id), skip_sid=sid
+    )
 
-    @on("recording:broadcast-stopped")
-    async def recording_stopped(sid, data):
-        await recording_notice(sid, None)
 
-    @on("captions:update")
-    async def captions(sid, data):
-        data = payloads.as_dict(data)
-        text = data.get("text")
-        if not isinstance(text, str) or len(text) > 1000:
-            raise payloads.BadPayload("text is required (at most 1000 characters)")
-        final = bool(data.get("final"))
-        meeting, me = await located(app, sid)
-        app[ANALYTICS].track_feature(meeting, "captions", once_for=me.participant_id)
-        await sio.emit(
-            "captions:update",
-            {"pid": me.participant_id, "text": text, "final": final},
-            room=meeting_room(meeting.meeting_id),
-            skip_sid=sid,
-        )
+async def toggle_audio(room: Room, sid: str, data) -> None:
+    await update_state(room, sid, is_muted=payloads.flag(payloads.as_dict(data), "isMuted"))
+
+
+async def toggle_video(room: Room, sid: str, data) -> None:
+    value = payloads.flag(payloads.as_dict(data), "isVideoOff")
+    await update_state(room, sid, is_video_off=value)
+
+
+async def screen_share(room: Room, sid: str, data) -> None:
+    value = payloads.flag(payloads.as_dict(data), "isScreenSharing")
+    meeting, me = await located(room.app, sid)
+    if value != me.is_screen_sharing:  # a repeated toggle is not another use
+        action = "start" if value else "stop"
+        room.app[ANALYTICS].track_feature(meeting, "screen_share", {"action": action})
+    await update_state(room, sid, is_screen_sharing=value)
+
+
+async def raise_hand(room: Room, sid: str, data) -> None:
+    value = payloads.flag(payloads.as_dict(data), "isHandRaised")
+    meeting, me = await located(room.app, sid)
+    if value != me.is_hand_raised:
+        room.app[ANALYTICS].track_feature(meeting, "hand_raise", {"raised": value})
+    await update_state(room, sid, is_hand_raised=value)
+
+
+async def react(room: Room, sid: str, data) -> None:
+    emoji = payloads.as_dict(data).get("emoji")
+    if emoji not in REACTIONS:
+        raise payloads.BadPayload("Unsupported reaction")
+    meeting, me = await located(room.app, sid)
+    room.app[ANALYTICS].track_feature(meeting, "reaction", {"emoji": emoji})
+    await room.sio.emit(
+        "react",
+        {"participantId": me.participant_id, "emoji": emoji},
+        room=meeting_room(meeting.meeting_id),
+    )
+
+
+async def recording_notice(room: Room, sid: str, host_name: str | None) -> None:
+    meeting, me = await located(room.app, sid)
+    if not me.is_admin:
+        raise payloads.BadPayload("Only a host can do that")
+    if (meeting.recording_host is None) != (host_name is None):
+        action = "stop" if host_name is None else "start"
+        room.app[ANALYTICS].track_feature(meeting, "recording", {"action": action})
+    await room.app[LIVE].set_recording(meeting.meeting_id, host_name)
+    event, payload = (
+        ("recording:started", {"hostName": host_name})
+        if host_name is not None
+        else ("recording:stopped", {})
+    )
+    await room.sio.emit(event, payload, room=meeting_room(meeting.meeting_id), skip_sid=sid)
+
+
+async def recording_started(room: Room, sid: str, data) -> None:
+    data = payloads.as_dict(data or {})
+    _, me = await located(room.app, sid)
+    host = payloads.text(data, "hostName", max_length=60, required=False) or me.name
+    await recording_notice(room, sid, host)
+
+
+async def recording_stopped(room: Room, sid: str, data) -> None:
+    await recording_notice(room, sid, None)
+
+
+async def captions(room: Room, sid: str, data) -> None:
+    data = payloads.as_dict(data)
+    text = data.get("text")
+    if not isinstance(text, str) or len(text) > 1000:
+        raise payloads.BadPayload("text is required (at most 1000 characters)")
+    final = bool(data.get("final"))
+    meeting, me = await located(room.app, sid)
+    room.app[ANALYTICS].track_feature(meeting, "captions", once_for=me.participant_id)
+    await room.sio.emit(
+        "captions:update",
+        {"pid": me.participant_id, "text": text, "final": final},
+        room=meeting_room(meeting.meeting_id),
+        skip_sid=sid,
+    )
+
+
+EVENTS = {
+    "join-meeting": join_meeting,
+    "leave-meeting": leave_meeting,
+    "media:toggle-audio": toggle_audio,
+    "media:toggle-video": toggle_video,
+    "media:screen-share": screen_share,
+    "raise-hand": raise_hand,
+    "react": react,
+    "recording:broadcast-started": recording_started,
+    "recording:broadcast-stopped": recording_stopped,
+    "captions:update": captions,
+}
+
+
+def register(sio: socketio.AsyncServer, app: web.Application) -> None:
+    room = Room(sio, app)
+    for event, handler in EVENTS.items():
+        bound = functools.partial(handler, room)
+        functools.update_wrapper(bound, handler)
+        sio.on(event, guarded(sio)(bound))
+    sio.on("disconnect", functools.partial(disconnect, room))
 
 
 def _camel(field: str) -> str:

@@ -35,6 +35,13 @@ class SocketMeetingEvents:
     async def to_meeting(self, meeting_id: str, event: str, data: dict, skip_sid=None) -> None:
         await self._sio.emit(event, data, room=meeting_room(meeting_id), skip_sid=skip_sid)
 
+    async def participant_left(self, meeting_id: str, participant) -> None:
+        await self._sio.emit(
+            "participant:left",
+            {"participantId": participant.participant_id, "name": participant.name},
+            room=meeting_room(meeting_id),
+        )
+
     async def remove_socket(self, sid: str, meeting_id: str) -> None:
         await self._sio.leave_room(sid, meeting_room(meeting_id))
         await self._sio.leave_room(sid, hosts_room(meeting_id))

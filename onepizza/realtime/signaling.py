@@ -7,7 +7,7 @@ import socketio
 from aiohttp import web
 
 from onepizza.realtime import payloads
-from onepizza.realtime.meetings import handler_for, located
+from onepizza.realtime.meetings import handler_for
 from onepizza.services.registry import LIVE
 
 SIGNALS = {
@@ -25,11 +25,13 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
             data = payloads.as_dict(data)
             to = payloads.text(data, "to", max_length=64)
             body = payloads.bounded(data.get(field))
-            meeting, me = await located(app, sid)
-            target = await app[LIVE].participant(meeting.meeting_id, to)
-            if target is None:
+            route = await app[LIVE].route(sid, to)  # one step of the store: sender and target
+            if route is None:
+                raise payloads.BadPayload("Join a meeting first")
+            sender, target_sid = route
+            if target_sid is None:
                 raise payloads.BadPayload("No such participant in this meeting")
-            await sio.emit(event, {"from": me.participant_id, field: body}, to=target.sid)
+            await sio.emit(event, {"from": sender, field: body}, to=target_sid)
 
         handler.__name__ = event
         return handler

@@ -1,13 +1,16 @@
-"""Meeting lifecycle: create, list, settings, end (with its one charge), guest meetings,
-scheduled activation and the empty-meeting grace period."""
+"""Meeting lifecycle: create, list, join and leave, host controls, settings, and the end
+(charged once by services.charging). The timers that end meetings (grace, dead processes)
+and activate scheduled ones live in services.meeting_timers."""
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 import hmac
 import logging
 import secrets
 import string
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -15,16 +18,25 @@ from onepizza.db import cursor, transaction
 from onepizza.db import ledger as ledger_sql
 from onepizza.db import meetings as meeting_sql
 from onepizza.errors import Forbidden, NotFound, PaymentRequired
-from onepizza.live.state import DEFAULT_SETTINGS, LiveMeeting, LiveState, Participant
+from onepizza.live import state as live_state
+from onepizza.live.state import (
+    DEFAULT_SETTINGS,
+    Announcement,
+    JoinRequest,
+    LiveMeeting,
+    LiveState,
+    Participant,
+)
 from onepizza.services import webhooks as hooks
 from onepizza.services.analytics import NoAnalytics
+from onepizza.services.charging import AttendanceLog, MeetingCharges
 from onepizza.services.tokens import digest
 
 log = logging.getLogger(__name__)
 
-SCHEDULER_MAX_SLEEP = 60.0  # seconds; also catches meetings scheduled by other processes
-SHUTDOWN_CONCURRENCY = 8  # meetings ended at once at shutdown (each holds a connection)
-SHUTDOWN_END_SECONDS = 15.0
+ENDED_BY_GRACE = "The meeting ended because everyone left"
+ENDED_BY_HOST = "The host ended the meeting"
+ENDED_AT_SHUTDOWN = "The server is shutting down"
 
 
 class MeetingEvents(Protocol):
@@ -40,6 +52,8 @@ class MeetingEvents(Protocol):
 
     async def remove_socket(self, sid: str, meeting_id: str) -> None: ...
 
+    async def participant_left(self, meeting_id: str, participant: Participant) -> None: ...
+
 
 class JoinRefused(Exception):
     """A socket may not join; the message is for the person joining."""
@@ -48,6 +62,22 @@ class JoinRefused(Exception):
 WAITING_ROOM_REQUIRED = (
     "This meeting has a waiting room: use waiting-room:join and wait to be admitted"
 )
+REFUSALS = {
+    live_state.ENDING: "This meeting has ended",
+    live_state.LOCKED: "This meeting is locked",
+    live_state.WAITING_ROOM: WAITING_ROOM_REQUIRED,
+    live_state.FULL: "This meeting is full",
+}
+
+
+@dataclass
+class Joined:
+    meeting: LiveMeeting  # after the join, the joiner included
+    participant: Participant
+    invited: bool
+    resume_token: str  # lets this client replace its entry when it reconnects
+    replaced: Participant | None  # the entry a resume token replaced
+    announced: bool  # the live store already sent `joined` and `participant:joined`
 
 
 def iso_utc(value: datetime) -> str:
@@ -65,36 +95,45 @@ def new_admin_token() -> str:
     return secrets.token_hex(24)
 
 
+def resume_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 class MeetingService:
-    def __init__(self, pool, live: LiveState, *, grace_seconds: float, mailer=None, analytics=None):
+    def __init__(
+        self,
+        pool,
+        live: LiveState,
+        *,
+        node_id: str,
+        mailer=None,
+        analytics=None,
+    ):
         self._pool = pool
         self._live = live
-        self._mailer = mailer
+        self.node_id = node_id
         self._analytics = analytics or NoAnalytics()
-        self._ending: set[str] = set()
-        self._grace = grace_seconds
+        self.attendance = AttendanceLog(pool, node_id)
+        self.charges = MeetingCharges(pool, mailer=mailer)
         self._events: MeetingEvents | None = None
         self._webhooks: hooks.WebhookService | None = None
-        self._wake_scheduler = asyncio.Event()
-        self._grace_timers: dict[str, asyncio.TimerHandle] = {}
-        self._tasks: set[asyncio.Task] = set()
+        self.on_scheduled: Callable[[], None] = lambda: None  # wakes the scheduler
+
+    @property
+    def live_state(self) -> LiveState:
+        return self._live
 
     def set_events(self, events: MeetingEvents) -> None:
         self._events = events
 
     def set_webhooks(self, webhooks: hooks.WebhookService) -> None:
         self._webhooks = webhooks
+        self.charges.webhooks = webhooks
 
     def _emit(self, event: hooks.WebhookEvent) -> None:
         """Queue webhook deliveries without waiting (guest meetings have no owner, no hooks)."""
         if self._webhooks is not None and event.user_id is not None:
             self._webhooks.emit(event)
-
-    async def _record(self, cur, events: list[hooks.WebhookEvent]) -> bool:
-        """Queue webhook deliveries in the caller's transaction; True if any were."""
-        if self._webhooks is None or not events:
-            return False
-        return await self._webhooks.record(cur, events) > 0
 
     # --- creating and reading ---------------------------------------------------------
 
@@ -130,7 +169,7 @@ class MeetingService:
             await self._live.add_meeting(self._live_meeting(row))
             self._emit(hooks.meeting_started(row["owner_id"], row["id"], row["title"]))
         else:
-            self._wake_scheduler.set()
+            self.on_scheduled()
         self._analytics.track(
             "meeting.created",
             user_id=owner["id"],
@@ -143,8 +182,6 @@ class MeetingService:
     async def create_guest(self, title: str) -> tuple[LiveMeeting, str]:
         token = new_admin_token()
         meeting_id = new_meeting_id()
-        while await self._live.meeting(meeting_id) is not None:
-            meeting_id = new_meeting_id()
         meeting = LiveMeeting(
             meeting_id=meeting_id,
             title=title,
@@ -152,7 +189,8 @@ class MeetingService:
             owner_id=None,
             guest=True,
         )
-        await self._live.add_meeting(meeting)
+        while not await self._live.add_meeting(meeting):  # the id was taken: draw again
+            meeting.meeting_id = meeting_id = new_meeting_id()
         self._analytics.track(
             "meeting.created",
             meeting_id=meeting_id,
@@ -160,7 +198,8 @@ class MeetingService:
         )
         return meeting, token
 
-    def _live_meeting(self, row: dict) -> LiveMeeting:
+    @staticmethod
+    def _live_meeting(row: dict) -> LiveMeeting:
         started = row.get("started_at")
         return LiveMeeting(
             meeting_id=row["id"],
@@ -214,39 +253,51 @@ class MeetingService:
         name: str,
         admin_token: str | None,
         invite_token: str | None,
-    ) -> tuple[LiveMeeting, Participant, bool]:
+        resume_token: str | None = None,
+        announce: Callable[[str, bool, str], Announcement] | None = None,
+    ) -> Joined:
         """Admit a socket to a live meeting as a new participant, or raise JoinRefused.
-        Returns the meeting, the participant and whether an invite was spent."""
+        The rules are one atomic step of the live store; the join is then written to the
+        attendance rows (and the meeting's peak) before it is acknowledged. `announce`
+        (participant id, host or not, resume token) describes the messages a store that
+        can publish sends with the join itself."""
         meeting = await self._live.meeting(meeting_id)
         if meeting is None:
             raise JoinRefused(await self._why_not_live(meeting_id))
         is_admin = bool(admin_token) and hmac.compare_digest(
             meeting.admin_token_hash, digest(admin_token)
         )
-        let_in = is_admin or await self._live.take_admission(meeting_id, sid)
-        invited = False
-        if not let_in and invite_token:
-            invited = await self._live.use_invite(meeting_id, digest(invite_token))
-            let_in = invited
-        if not let_in and meeting.settings["locked"]:
-            raise JoinRefused("This meeting is locked")
-        if not let_in and meeting.settings["waitingRoom"]:
-            raise JoinRefused(WAITING_ROOM_REQUIRED)
-        if len(meeting.participants) >= meeting.settings["maxParticipants"]:
-            raise JoinRefused("This meeting is full")
+        token = secrets.token_urlsafe(18)
         participant = Participant(
             participant_id=secrets.token_hex(4),
             sid=sid,
             name=name,
             is_admin=is_admin,
-            is_muted=meeting.settings["muteOnJoin"],
-            is_video_off=meeting.settings["videoOffOnJoin"],
+            node=self.node_id,
+            resume_hash=resume_digest(token),
         )
-        await self._live.add_participant(meeting_id, participant)
-        self.participant_arrived(meeting_id)
-        self._emit(
-            hooks.participant_event("participant.joined", meeting.owner_id, meeting_id, participant)
+        request = JoinRequest(
+            participant,
+            invite_hash=digest(invite_token) if invite_token else None,
+            resume_hash=resume_digest(resume_token) if resume_token else None,
         )
+        outcome = await self._live.join(
+            meeting_id,
+            request,
+            is_admin=is_admin,
+            admit_sid=sid,
+            announce=announce(participant.participant_id, is_admin, token) if announce else None,
+        )
+        if outcome.refused == live_state.MISSING:
+            raise JoinRefused(await self._why_not_live(meeting_id))
+        if outcome.refused:
+            raise JoinRefused(REFUSALS[outcome.refused])
+        meeting, me = outcome.meeting, outcome.participant
+        if outcome.replaced is not None:
+            await self._left(meeting, outcome.replaced)
+        if not meeting.guest:
+            await self.attendance.joined(meeting_id, me, peak=len(meeting.participants))
+        self._emit(hooks.participant_event("participant.joined", meeting.owner_id, meeting_id, me))
         self._analytics.track(
             "meeting.participant_joined",
             user_id=meeting.owner_id,
@@ -254,7 +305,7 @@ class MeetingService:
             meeting_id=meeting_id,
             meta={"meetingId": meeting_id, "participantCount": len(meeting.participants)},
         )
-        return meeting, participant, invited
+        return Joined(meeting, me, outcome.invited, token, outcome.replaced, outcome.announced)
 
     async def _why_not_live(self, meeting_id: str) -> str:
         if await self._live.was_ended(meeting_id):  # a guest meeting, which has no row
@@ -268,18 +319,34 @@ class MeetingService:
         return "This meeting has ended"
 
     async def leave(self, sid: str) -> tuple[LiveMeeting, Participant] | None:
-        """Take the socket out of its meeting; start the grace period if it was the last."""
-        left = await self._live.remove_participant(sid)
+        """Take the socket out of its meeting (an emptied meeting's grace starts in the
+        store: services.meeting_timers ends it if nobody comes back)."""
+        left = await self._live.leave(sid)
         if left is not None:
-            meeting, participant = left
+            await self._left(*left)
+        return left
+
+    async def _left(self, meeting: LiveMeeting, participant: Participant) -> None:
+        if not meeting.guest:
+            await self.attendance.left(meeting.meeting_id, participant.participant_id)
+        self._emit(
+            hooks.participant_event(
+                "participant.left", meeting.owner_id, meeting.meeting_id, participant
+            )
+        )
+
+    async def reap_node(self, node: str) -> list[tuple[LiveMeeting, Participant]]:
+        """Take a dead process's participants out of their meetings; everyone else is told."""
+        reaped = await self._live.reap_node(node)
+        for meeting, participant in reaped:
             self._emit(
                 hooks.participant_event(
                     "participant.left", meeting.owner_id, meeting.meeting_id, participant
                 )
             )
-        if left is not None and not left[0].participants:
-            self.meeting_emptied(left[0].meeting_id)
-        return left
+            if self._events:
+                await self._events.participant_left(meeting.meeting_id, participant)
+        return reaped
 
     # --- host controls ----------------------------------------------------------------
 
@@ -304,7 +371,8 @@ class MeetingService:
     async def kick(self, meeting_id: str, participant_id: str, reason: str | None) -> None:
         """Remove a participant at once: out of the rooms, told why, told nothing more."""
         target = await self._target(meeting_id, participant_id)
-        await self.leave(target.sid)
+        if await self.leave(target.sid) is None:
+            raise NotFound("Participant not found")
         await self._events.remove_socket(target.sid, meeting_id)
         await self._events.to_socket(
             target.sid, "admin:kick", {"reason": reason or "You were removed by the host"}
@@ -334,10 +402,10 @@ class MeetingService:
     async def update_settings(self, meeting_id: str, changes: dict) -> dict:
         """Apply validated changes to a live meeting (and its stored row) and broadcast
         them; a scheduled meeting has only its stored row changed."""
-        settings = await self._live.update_settings(meeting_id, changes)
-        if settings is None:
+        meeting = await self._live.update_settings(meeting_id, changes)
+        if meeting is None:
             return await self._update_stored_settings(meeting_id, changes)
-        meeting = await self._live.meeting(meeting_id)
+        settings = meeting.settings
         if not meeting.guest:
             async with cursor(self._pool) as cur:
                 await meeting_sql.update_settings(cur, meeting_id, settings, meeting.title)
@@ -361,42 +429,80 @@ class MeetingService:
 
     # --- ending -----------------------------------------------------------------------
 
-    async def end(self, meeting_id: str, reason: str) -> dict | None:
-        """End a live meeting: one history row and one charge, whoever else races to end
-        it; participants are told. Returns the ended row (None for a guest meeting or
-        when another caller ended it first)."""
-        self._cancel_grace(meeting_id)
-        if meeting_id in self._ending:
-            return None  # another caller is ending it, with the live peak in hand
-        self._ending.add(meeting_id)
-        try:
-            live = await self._live.remove_meeting(meeting_id)
-            if live is not None and self._events:
-                await self._events.meeting_ended(meeting_id, reason)
-            if live is not None and live.guest:
-                await self._live.remember_ended(meeting_id)
-                minutes = (datetime.now(UTC).timestamp() - live.started_at) / 60
-                self._track_ended(
-                    meeting_id, None, None, round(minutes, 2), live.peak_participants, 0
-                )
-                return None
-            row = await self._close_and_charge(
-                meeting_id,
-                live.peak_participants if live else 0,
-                still_in=list(live.participants.values()) if live else [],
-            )
+    async def end(
+        self, meeting_id: str, reason: str, *, empty_since_before: float | None = None
+    ) -> dict | None:
+        """End a live meeting: participants are told, then one history row and one charge,
+        whoever else races to end it (the live store lets exactly one caller begin the end,
+        and the database ends an active row once). A database that is away leaves the
+        meeting ending (rejoins refused) until a retry succeeds. Returns the ended row
+        (None for a guest meeting, or when another caller ended it). With
+        `empty_since_before` (the grace period), only a meeting still empty since then."""
+        live = await self._live.begin_end(
+            meeting_id, self.node_id, empty_since_before=empty_since_before
+        )
+        if live is None and empty_since_before is not None:
+            return None
+        if live is None:
+            if await self._live.meeting(meeting_id) is not None:
+                return None  # another caller is ending it
+            # Active in the database but in no live state (lost with a process): end it.
+            row = await self.charges.close(meeting_id, peak=0)
             if row is not None:
-                self._track_ended(
-                    meeting_id,
-                    row["owner_id"],
-                    row["company_id"],
-                    row["duration_minutes"],
-                    row["peak_participants"],
-                    row["cost_usd"],
-                )
+                self._track_row(row)
             return row
-        finally:
-            self._ending.discard(meeting_id)
+        if self._events:
+            await self._events.meeting_ended(meeting_id, reason)
+        if live.guest:
+            await self._live.finish_end(meeting_id)
+            await self._live.remember_ended(meeting_id)
+            minutes = (datetime.now(UTC).timestamp() - live.started_at) / 60
+            self._track_ended(meeting_id, None, None, round(minutes, 2), live.peak_participants, 0)
+            return None
+        return await self.finish_end(live)
+
+    async def finish_end(self, live: LiveMeeting) -> dict | None:
+        """The durable half of an end (begun by begin_end): charge, then forget the live
+        state. Raises if the database is away; the meeting stays ending for a retry."""
+        await self.attendance.flush()
+        try:
+            row = await self.charges.close(
+                live.meeting_id, live.peak_participants, still_in=list(live.participants.values())
+            )
+        except Exception as exc:
+            log.warning("ending meeting %s failed, will retry: %s", live.meeting_id, exc)
+            return None
+        await self._live.finish_end(live.meeting_id)
+        if row is not None:
+            self._track_row(row)
+        return row
+
+    async def retry_endings(self, node: str) -> int:
+        """Finish the ends that `node` began and could not finish (the database was away,
+        or the process died): returns how many are still unfinished."""
+        unfinished = 0
+        for meeting_id in await self._live.endings_of(node):
+            live = await self._live.meeting(meeting_id)
+            if live is None:
+                continue
+            if live.guest:
+                await self._live.finish_end(meeting_id)
+                await self._live.remember_ended(meeting_id)
+                continue
+            await self.finish_end(live)
+            if await self._live.meeting(meeting_id) is not None:
+                unfinished += 1
+        return unfinished
+
+    def _track_row(self, row: dict) -> None:
+        self._track_ended(
+            row["id"],
+            row["owner_id"],
+            row["company_id"],
+            row["duration_minutes"],
+            row["peak_participants"],
+            row["cost_usd"],
+        )
 
     def _track_ended(self, meeting_id, owner_id, company_id, minutes, peak, cost) -> None:
         self._analytics.track(
@@ -411,163 +517,50 @@ class MeetingService:
             },
         )
 
-    async def _close_and_charge(
-        self, meeting_id: str, peak: int, still_in: list[Participant] | None = None
-    ) -> dict | None:
-        """The end's one transaction: the history row, the charge and its ledger row, and
-        the webhook deliveries (participant.left for whoever was still in, meeting.ended)."""
-        alert = None
-        async with transaction(self._pool) as cur:
-            row = await meeting_sql.end(cur, meeting_id, peak=peak)
-            if row is None:
-                return None
-            left = [
-                hooks.participant_event("participant.left", row["owner_id"], meeting_id, p)
-                for p in still_in or ()
-            ]
-            hooked = await self._record(cur, [*left, hooks.meeting_ended(row)])
-            if row["cost_usd"] > 0:
-                minutes = round(row["duration_minutes"])
-                balance = await ledger_sql.apply(
-                    cur,
-                    user_id=row["owner_id"],
-                    company_id=row["company_id"],
-                    amount=-row["cost_usd"],
-                    kind="meeting_charge",
-                    meeting_id=meeting_id,
-                    description=(
-                        f"Meeting {meeting_id} ({minutes}m, {row['peak_participants']} "
-                        "participants)"
-                    ),
-                )
-                threshold = await ledger_sql.low_balance_threshold(cur)
-                if balance < threshold <= balance + row["cost_usd"]:
-                    contact = await ledger_sql.billing_contact(
-                        cur, user_id=row["owner_id"], company_id=row["company_id"]
-                    )
-                    alert = (contact, balance, threshold)
-        if hooked:
-            self._webhooks.notify()
-        if alert and self._mailer and alert[0]:
-            contact, balance, threshold = alert
-            self._mailer.send_low_balance(
-                contact, balance=f"{balance:.2f}", threshold=f"{threshold:.2f}"
-            )
-        return row
-
     async def cancel(self, meeting_id: str) -> bool:
         async with cursor(self._pool) as cur:
             cancelled = await meeting_sql.cancel(cur, meeting_id)
-        self._wake_scheduler.set()
+        self.on_scheduled()
         return cancelled
 
-    # --- the empty-meeting grace period -----------------------------------------------
+    # --- restarts -----------------------------------------------------------------------
 
-    def meeting_emptied(self, meeting_id: str) -> None:
-        """The last participant left: end the meeting unless someone rejoins in time."""
-        self._cancel_grace(meeting_id)
-        loop = asyncio.get_running_loop()
-        self._grace_timers[meeting_id] = loop.call_later(
-            self._grace, self._grace_expired, meeting_id
-        )
-
-    def participant_arrived(self, meeting_id: str) -> None:
-        self._cancel_grace(meeting_id)
-
-    def _cancel_grace(self, meeting_id: str) -> None:
-        timer = self._grace_timers.pop(meeting_id, None)
-        if timer is not None:
-            timer.cancel()
-
-    async def _end_if_still_empty(self, meeting_id: str) -> None:
-        self._grace_timers.pop(meeting_id, None)
-        meeting = await self._live.meeting(meeting_id)
-        if meeting is not None and not meeting.participants:
-            await self.end(meeting_id, "The meeting ended because everyone left")
-
-    def _grace_expired(self, meeting_id: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._end_if_still_empty(meeting_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    # --- start, scheduler and shutdown ------------------------------------------------
-
-    async def restore(self) -> None:
-        """After a restart: active meetings are live again (empty, so their grace starts)."""
+    async def restore(self) -> int:
+        """Active meetings of the database that no live state holds (after a restart of a
+        memory-state process, or a lost Redis) are live again, empty, so their grace runs."""
         async with cursor(self._pool) as cur:
             rows = await meeting_sql.all_active(cur)
+        restored = 0
         for row in rows:
-            if await self._live.meeting(row["id"]) is None:  # not already live again
-                await self._live.add_meeting(self._live_meeting(row))
-                self.meeting_emptied(row["id"])
+            restored += await self._live.add_meeting(self._live_meeting(row))
+        return restored
 
-    async def run_scheduler(self, stop: asyncio.Event) -> None:
-        """Restore active meetings, then activate scheduled ones at their time: sleep until
-        the next one is due (or a meeting is scheduled or cancelled), never polling every
-        second. A database that is away only delays the next round."""
-        restored = False
-        while not stop.is_set():
-            delay = SCHEDULER_MAX_SLEEP
-            # Cleared before reading the schedule, so a meeting scheduled meanwhile wakes
-            # the next wait instead of being missed.
-            self._wake_scheduler.clear()
-            try:
-                if not restored:
-                    await self.restore()
-                    restored = True
-                async with transaction(self._pool) as cur:
-                    activated = await meeting_sql.activate_due(cur)
-                    for row in activated:
-                        await self._live.add_meeting(self._live_meeting(row))
-                        log.info("scheduled meeting %s is now active", row["id"])
-                    started = [
-                        hooks.meeting_started(r["owner_id"], r["id"], r["title"]) for r in activated
-                    ]
-                    hooked = await self._record(cur, started)
-                if hooked:
-                    self._webhooks.notify()
-                async with cursor(self._pool) as cur:
-                    next_at = await meeting_sql.next_scheduled_at(cur)
-                if next_at is not None:
-                    delay = min(delay, max(0.0, (next_at - datetime.now(UTC)).total_seconds()))
-            except Exception as exc:  # the database may be away; try again later
-                log.warning("scheduler round failed: %s", type(exc).__name__)
-                delay = 5.0
-            waits = [
-                asyncio.ensure_future(stop.wait()),
-                asyncio.ensure_future(self._wake_scheduler.wait()),
-            ]
-            await asyncio.wait(waits, timeout=delay, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waits:
-                waiter.cancel()
+    async def activate_due(self) -> list[dict]:
+        """Scheduled meetings whose time has come become active and live."""
+        async with transaction(self._pool) as cur:
+            activated = await meeting_sql.activate_due(cur)
+            started = [hooks.meeting_started(r["owner_id"], r["id"], r["title"]) for r in activated]
+            hooked = await self.charges.record(cur, started)
+        for row in activated:
+            await self._live.add_meeting(self._live_meeting(row))
+            log.info("scheduled meeting %s is now active", row["id"])
+        if hooked:
+            self._webhooks.notify()
+        return activated
 
-    async def shutdown(self) -> None:
-        """End every live meeting (participants told, billed once), a few at a time and
-        within SHUTDOWN_END_SECONDS; any left stay active in the database and are picked
-        up (and ended by their grace period) at the next start."""
-        for timer in self._grace_timers.values():
-            timer.cancel()
-        self._grace_timers.clear()
-        gate = asyncio.Semaphore(SHUTDOWN_CONCURRENCY)
+    async def next_scheduled_at(self):
+        async with cursor(self._pool) as cur:
+            return await meeting_sql.next_scheduled_at(cur)
 
-        async def end_one(meeting_id: str) -> None:
-            async with gate:
+    async def end_guest_meetings(self, reason: str) -> None:
+        """At the shutdown of a memory-state process: guest meetings (which have no row to
+        come back from) end, and their participants are told before the sockets close."""
+        for meeting in await self._live.meetings():
+            if meeting.guest:
                 try:
-                    await self.end(meeting_id, "The server is shutting down")
+                    await self.end(meeting.meeting_id, reason)
                 except Exception:
-                    log.exception("could not end meeting %s at shutdown", meeting_id)
-
-        endings = [
-            asyncio.ensure_future(end_one(m.meeting_id)) for m in await self._live.meetings()
-        ]
-        if endings:
-            _, unfinished = await asyncio.wait(endings, timeout=SHUTDOWN_END_SECONDS)
-            for task in unfinished:
-                task.cancel()
-            if unfinished:
-                log.warning("%d meetings left active at shutdown", len(unfinished))
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=5)
+                    log.exception("could not end guest meeting %s", meeting.meeting_id)
 
 
 def _created_meta(settings: dict, *, scheduled: bool) -> dict:

@@ -10,8 +10,7 @@ from uuid import uuid4
 
 import psycopg2
 
-from onepizza.live.state import Participant
-from onepizza.services.registry import LIVE
+from onepizza.services.registry import MEETINGS
 
 PASSWORD = "correct horse battery"
 # Room in the rate-limit groups for the many requests one test makes.
@@ -110,12 +109,18 @@ async def assert_error(resp, status: int) -> dict:
     return body
 
 
-async def add_participants(app, meeting_id: str, count: int, *, start: int = 1) -> None:
-    """Put participants p<n> (socket s<n>) into the live meeting, as a join would."""
-    live = app[LIVE]
+async def add_participants(
+    app, meeting_id: str, count: int, *, start: int = 1, admin_token: str | None = None
+) -> list[str]:
+    """Join participants P<n> (socket s<n>) to the live meeting through the meeting service,
+    as a socket's join does (attendance rows and peak included); their participant ids."""
+    ids = []
     for n in range(start, start + count):
-        participant = Participant(participant_id=f"p{n}", sid=f"s{n}", name=f"P{n}", is_admin=False)
-        assert await live.add_participant(meeting_id, participant)
+        joined = await app[MEETINGS].join(
+            meeting_id, sid=f"s{n}", name=f"P{n}", admin_token=admin_token, invite_token=None
+        )
+        ids.append(joined.participant.participant_id)
+    return ids
 
 
 def started_thirty_minutes_ago(database_url: str, meeting_id: str) -> None:

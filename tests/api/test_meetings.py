@@ -5,10 +5,8 @@ the empty-meeting grace period."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import hashlib
 import time
-import warnings
 from datetime import UTC
 from decimal import Decimal
 
@@ -17,8 +15,8 @@ import pytest
 from onepizza.app import create_app
 from onepizza.realtime.notifier import SocketMeetingEvents
 from onepizza.realtime.server import SIO
+from onepizza.services.meetings import JoinRefused
 from onepizza.services.registry import LIVE, MAILER, MEETINGS
-from onepizza.services.tokens import digest
 
 from .meeting_helpers import (
     API_ENV,
@@ -276,9 +274,9 @@ async def test_list_needs_an_api_key(api, user):
 async def test_get_active_meeting_details(api, user, database_url):
     created = await create_meeting(api, user, title="Team Standup", muteOnJoin=True)
     meeting_id = created["meetingId"]
-    await add_participants(api.app, meeting_id, 2)
+    p1, p2 = await add_participants(api.app, meeting_id, 2)  # muted on joining
+    await api.app[LIVE].update_participant("s2", is_video_off=True, is_screen_sharing=True)
     live = await api.app[LIVE].meeting(meeting_id)
-    await api.app[LIVE].update_participant("s2", is_muted=True, is_screen_sharing=True)
 
     resp = await get_meeting(api, user, meeting_id)
     assert resp.status == 200, await resp.text()
@@ -291,20 +289,20 @@ async def test_get_active_meeting_details(api, user, database_url):
         "participantCount": 2,
         "participants": [
             {
-                "participantId": "p1",
+                "participantId": p1,
                 "name": "P1",
-                "isMuted": False,
-                "isVideoOff": False,
-                "isScreenSharing": False,
-                "joinedAt": live.participants["p1"].joined_at,
-            },
-            {
-                "participantId": "p2",
-                "name": "P2",
                 "isMuted": True,
                 "isVideoOff": False,
+                "isScreenSharing": False,
+                "joinedAt": live.participants[p1].joined_at,
+            },
+            {
+                "participantId": p2,
+                "name": "P2",
+                "isMuted": True,
+                "isVideoOff": True,
                 "isScreenSharing": True,
-                "joinedAt": live.participants["p2"].joined_at,
+                "joinedAt": live.participants[p2].joined_at,
             },
         ],
         "settings": {**DEFAULT_SETTINGS, "muteOnJoin": True},
@@ -422,7 +420,7 @@ async def test_history_lists_ended_meetings(api, user, database_url):
         "title": "Team Standup",
         "started_at": started_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "ended_at": ended_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "duration_minutes": "30.00",
+        "duration_minutes": "0.00",  # nobody was ever in it: it ran for no time
         "peak_participants": 0,
         "cost_usd": "0.0000",
     }
@@ -473,9 +471,8 @@ async def test_ending_charges_duration_times_peak_times_rate(api, user, database
     created = await create_meeting(api, user, title="Team Standup")
     meeting_id = created["meetingId"]
     await add_participants(api.app, meeting_id, 4)
-    live = api.app[LIVE]
     for sid in ("s1", "s2", "s3"):  # the peak counts, not who is left at the end
-        await live.remove_participant(sid)
+        await api.app[MEETINGS].leave(sid)
     started_thirty_minutes_ago(database_url, meeting_id)
 
     resp = await delete(api, meeting_id, user.admin(created["adminToken"]))
@@ -665,7 +662,7 @@ async def test_guest_meeting(api, user, database_url):
     await assert_error(await delete(api, meeting_id, {"x-admin-token": named["adminToken"]}), 403)
     assert (await api.app[LIVE].meeting(meeting_id)) is not None
 
-    await add_participants(api.app, meeting_id, 3)
+    await add_participants(api.app, meeting_id, 3, admin_token=token)  # it is locked
     resp = await delete(api, meeting_id, {"x-admin-token": token})
     assert resp.status == 200, await resp.text()
     assert (await api.app[LIVE].meeting(meeting_id)) is None
@@ -786,7 +783,6 @@ async def test_controls_need_the_admin_token(api, user, database_url):
             await assert_error(resp, status)
     live = await api.app[LIVE].meeting(meeting_id)
     assert live.settings == DEFAULT_SETTINGS
-    assert live.invites == {}
 
 
 async def test_lock_and_unlock(api, user):
@@ -809,7 +805,6 @@ async def test_lock_and_unlock(api, user):
 async def test_invite(api, user):
     created = await create_meeting(api, user)
     meeting_id, headers = created["meetingId"], user.admin(created["adminToken"])
-    live = await api.app[LIVE].meeting(meeting_id)
 
     resp = await api.post(
         f"/api/meetings/{meeting_id}/invite", json={"name": "Bob"}, headers=headers
@@ -820,7 +815,17 @@ async def test_invite(api, user):
     token = body["inviteToken"]
     assert len(token) >= 12
     assert body["joinUrl"] == f"/join/{meeting_id}?invite={token}&name=Bob"
-    assert live.invites == {digest(token): "Bob"}  # stored as a digest, one use
+    # It lets one person into the locked meeting, once.
+    await api.app[MEETINGS].update_settings(meeting_id, {"locked": True})
+    service = api.app[MEETINGS]
+    joined = await service.join(
+        meeting_id, sid="i1", name="Bob", admin_token=None, invite_token=token
+    )
+    assert joined.invited
+    with pytest.raises(JoinRefused):
+        await service.join(meeting_id, sid="i2", name="Al", admin_token=None, invite_token=token)
+    await service.leave("i1")
+    await api.app[MEETINGS].update_settings(meeting_id, {"locked": False})
 
     resp = await api.post(f"/api/meetings/{meeting_id}/invite", headers=headers)
     assert resp.status == 200, await resp.text()
@@ -887,9 +892,7 @@ async def test_scheduled_meeting_activates_on_time(api, user, database_url):
     assert await list_meetings(api, user, "/api/meetings/scheduled/list") == []
 
 
-async def test_a_restart_keeps_scheduled_meetings_and_ends_live_ones(
-    serve, make_settings, database_url
-):
+async def test_a_restart_keeps_scheduled_and_live_meetings(serve, make_settings, database_url):
     settings = make_settings(API_ENV)
     first = await serve(create_app(settings))
     user = await register(first, database_url, balance=10)
@@ -900,22 +903,23 @@ async def test_a_restart_keeps_scheduled_meetings_and_ends_live_ones(
     started_thirty_minutes_ago(database_url, active["meetingId"])
     await first.close()
 
-    # A scheduled meeting outlives the server ...
+    # Both meetings outlive the server ...
     second = await serve(create_app(settings))
     meetings = await list_meetings(second, user)
-    assert [(m["meetingId"], m["status"]) for m in meetings] == [
-        (scheduled["meetingId"], "scheduled")
-    ]
-    assert meetings[0]["scheduledAt"] == scheduled_at
+    assert sorted((m["meetingId"], m["status"]) for m in meetings) == sorted(
+        [(scheduled["meetingId"], "scheduled"), (active["meetingId"], "active")]
+    )
     scheduled_list = await list_meetings(second, user, "/api/meetings/scheduled/list")
     assert [m["meetingId"] for m in scheduled_list] == [scheduled["meetingId"]]
-    resp = await get_meeting(second, user, scheduled["meetingId"])
-    assert (await resp.json())["status"] == "scheduled"
-    # ... and its admin token still cancels it there.
+    assert scheduled_list[0]["scheduledAt"] == scheduled_at
+    # ... and their admin tokens still manage them there.
     resp = await delete(second, scheduled["meetingId"], user.admin(scheduled["adminToken"]))
     assert resp.status == 200, await resp.text()
+    assert await history(second, user) == []
+    resp = await delete(second, active["meetingId"], user.admin(active["adminToken"]))
+    assert resp.status == 200, await resp.text()
 
-    # A live one was ended at shutdown and billed once, with its peak.
+    # The live one is billed once, with its peak, for the time people were in it.
     [item] = await history(second, user)
     assert item["meeting_id"] == active["meetingId"]
     assert (item["peak_participants"], item["cost_usd"]) == (2, "0.2400")
@@ -989,8 +993,7 @@ async def test_empty_meeting_ends_after_the_grace_period(graceful, database_url)
     meeting_id = created["meetingId"]
     app = graceful.app
     await add_participants(app, meeting_id, 1)
-    assert await app[LIVE].remove_participant("s1") is not None
-    app[MEETINGS].meeting_emptied(meeting_id)
+    assert await app[MEETINGS].leave("s1") is not None
 
     await asyncio.sleep(0.25)  # within the grace: still on
     assert (await get_meeting(graceful, user, meeting_id)).status == 200
@@ -1008,12 +1011,10 @@ async def test_rejoining_within_the_grace_period_keeps_the_meeting(graceful, dat
     meeting_id = created["meetingId"]
     app = graceful.app
     await add_participants(app, meeting_id, 1)
-    await app[LIVE].remove_participant("s1")
-    app[MEETINGS].meeting_emptied(meeting_id)
+    await app[MEETINGS].leave("s1")
 
     await asyncio.sleep(0.2)
     await add_participants(app, meeting_id, 1, start=2)
-    app[MEETINGS].participant_arrived(meeting_id)
     await asyncio.sleep(1.0)  # twice the grace period
 
     resp = await get_meeting(graceful, user, meeting_id)
@@ -1024,19 +1025,20 @@ async def test_rejoining_within_the_grace_period_keeps_the_meeting(graceful, dat
     assert await history(graceful, user) == []
 
     # Empty again: the grace starts over and ends it.
-    await app[LIVE].remove_participant("s2")
-    app[MEETINGS].meeting_emptied(meeting_id)
+    await app[MEETINGS].leave("s2")
     await wait_for_status(database_url, meeting_id, "ended", timeout=2)
 
 
-async def test_a_rejoin_leaves_no_unawaited_coroutine(graceful, database_url):
-    """A cancelled grace timer must not leave a coroutine behind that nobody awaits."""
+async def test_a_meeting_nobody_joins_ends_after_the_grace_period_at_no_charge(
+    graceful, database_url
+):
     user = await register(graceful, database_url, balance=10)
     meeting_id = (await create_meeting(graceful, user))["meetingId"]
-    service = graceful.app[MEETINGS]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        service.meeting_emptied(meeting_id)
-        service.participant_arrived(meeting_id)
-        gc.collect()
-    assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
+    await wait_for_status(database_url, meeting_id, "ended", timeout=3)
+    [item] = await history(graceful, user)
+    assert (item["meeting_id"], item["peak_participants"], item["cost_usd"]) == (
+        meeting_id,
+        0,
+        "0.0000",
+    )
+    assert charges(database_url, meeting_id) == []

@@ -1,0 +1,138 @@
+"""Charging a meeting at its end: the history row, the charge and its ledger row, and the
+webhook deliveries, in one transaction; and the attendance rows it is computed from."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import Callable
+
+from onepizza.db import attendance as attendance_sql
+from onepizza.db import cursor, transaction
+from onepizza.db import ledger as ledger_sql
+from onepizza.db import meetings as meeting_sql
+from onepizza.live.state import Participant
+from onepizza.services import webhooks as hooks
+
+log = logging.getLogger(__name__)
+
+NODE_TTL = 10.0  # seconds without a heartbeat after which a process is taken for dead
+MAX_PENDING_WRITES = 100_000
+
+
+class AttendanceLog:
+    """Writes every join and leave as it happens. A write the database refuses (it is
+    away) is kept, in order, and retried by `flush` until it succeeds."""
+
+    def __init__(self, pool, node_id: str):
+        self._pool = pool
+        self.node_id = node_id
+        self._pending: collections.deque[Callable] = collections.deque()
+        self._lock = asyncio.Lock()
+
+    async def joined(self, meeting_id: str, participant: Participant, *, peak: int) -> None:
+        async def write(cur):
+            await attendance_sql.joined(
+                cur,
+                meeting_id=meeting_id,
+                participant_id=participant.participant_id,
+                name=participant.name,
+                is_host=participant.is_admin,
+                node_id=participant.node or self.node_id,
+                peak=peak,
+            )
+
+        await self._write(write)
+
+    async def left(self, meeting_id: str, participant_id: str) -> None:
+        async def write(cur):
+            await attendance_sql.left(cur, meeting_id=meeting_id, participant_id=participant_id)
+
+        await self._write(write)
+
+    async def _write(self, write: Callable) -> None:
+        if len(self._pending) >= MAX_PENDING_WRITES:
+            log.error("attendance: %d writes waiting for the database", len(self._pending))
+        self._pending.append(write)
+        await self.flush()
+
+    async def flush(self) -> bool:
+        """Write what is waiting, in order; False if the database is still away."""
+        async with self._lock:
+            try:
+                while self._pending:
+                    async with cursor(self._pool) as cur:
+                        await self._pending[0](cur)
+                    self._pending.popleft()
+            except Exception as exc:
+                log.warning(
+                    "attendance: %d writes wait for the database (%s)", len(self._pending), exc
+                )
+                return False
+        return True
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+
+class MeetingCharges:
+    """The end's one transaction, and the low-balance e-mail it may trigger."""
+
+    def __init__(self, pool, *, webhooks=None, mailer=None):
+        self._pool = pool
+        self.webhooks = webhooks
+        self._mailer = mailer
+
+    async def close(
+        self, meeting_id: str, peak: int, still_in: list[Participant] | None = None
+    ) -> dict | None:
+        """End an active meeting and charge it once: None if it was not active."""
+        alert = None
+        async with transaction(self._pool) as cur:
+            row = await meeting_sql.end(cur, meeting_id, peak=peak, node_ttl=NODE_TTL)
+            if row is None:
+                return None
+            left = [
+                hooks.participant_event("participant.left", row["owner_id"], meeting_id, p)
+                for p in still_in or ()
+            ]
+            hooked = await self.record(cur, [*left, hooks.meeting_ended(row)])
+            if row["cost_usd"] > 0:
+                alert = await self._charge(cur, row)
+        if hooked:
+            self.webhooks.notify()
+        if alert and self._mailer and alert[0]:
+            contact, balance, threshold = alert
+            self._mailer.send_low_balance(
+                contact, balance=f"{balance:.2f}", threshold=f"{threshold:.2f}"
+            )
+        return row
+
+    async def _charge(self, cur, row: dict):
+        minutes = round(row["duration_minutes"])
+        balance = await ledger_sql.apply(
+            cur,
+            user_id=row["owner_id"],
+            company_id=row["company_id"],
+            amount=-row["cost_usd"],
+            kind="meeting_charge",
+            meeting_id=row["id"],
+            description=(
+                f"Meeting {row['id']} ({minutes}m, {row['peak_participants']} participants)"
+            ),
+        )
+        threshold = await ledger_sql.low_balance_threshold(cur)
+        if balance < threshold <= balance + row["cost_usd"]:
+            contact = await ledger_sql.billing_contact(
+                cur, user_id=row["owner_id"], company_id=row["company_id"]
+            )
+            return contact, balance, threshold
+        return None
+
+    async def record(self, cur, events: list[hooks.WebhookEvent]) -> bool:
+        """Queue webhook deliveries in the caller's transaction; True if any were."""
+        if self.webhooks is None or not events:
+            return False
+        return await self.webhooks.record(cur, events) > 0
