@@ -3,6 +3,7 @@ again on the same port and database, as an operator restarting or losing a node 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from uuid import uuid4
 
 import psycopg2
 import pytest
@@ -112,3 +114,23 @@ class RestartableServer:
 def fund(database_url: str, email: str, balance: int = 10) -> None:
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("UPDATE users SET balance = %s WHERE email = %s", (balance, email))
+
+
+def api(base_url: str, method: str, path: str, body: dict | None = None, **headers: str):
+    """A JSON request, as a script would make it."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base_url + path, data=data, method=method, headers=headers)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
+def registered_meeting(base_url: str, database_url: str, title: str = "Restart") -> dict:
+    """A meeting of a newly registered, funded account (so it is kept in PostgreSQL)."""
+    email = f"restart-{uuid4().hex[:10]}@example.com"
+    body = {"email": email, "password": "a good password", "accountType": "personal"}
+    account = api(base_url, "POST", "/api/auth/register", body)
+    fund(database_url, email)
+    key = {"x-api-key": account["apiKey"]}
+    return api(base_url, "POST", "/api/meetings", {"title": title}, **key)

@@ -44,6 +44,8 @@ const state = {
   phase: "lobby", // lobby | connecting | waiting | room | ended
   socket: null,
   selfId: null,
+  resumeToken: null, // from the last `joined`: lets a rejoin replace our stale entry
+  rejoining: false, // reconnected in the room, our join-meeting not answered yet
   isAdmin: false,
   title: "",
   settings: {},
@@ -245,13 +247,24 @@ function connect() {
     state.socket.connect();
     return;
   }
-  const socket = io({ transports: ["websocket"], reconnectionDelayMax: 5000 });
+  // A restarted server is back within seconds: retry soon, spread over 0.25-3 s.
+  const socket = io({ transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 3000 });
   state.socket = socket;
   window.onepizza.socket = socket;
 
+  // What was emitted while the connection was down (signals to peers of the old session,
+  // toggles) is stale: a rejoin starts over and re-announces our state.
+  socket.io.on("open", () => {
+    socket.sendBuffer = [];
+  });
   socket.on("connect", () => {
+    if (state.phase === "room") {
+      state.rejoining = true; // the banner stays until the meeting takes us back
+      emitJoin();
+      return;
+    }
     $("#reconnecting").hidden = true;
-    if (state.phase === "connecting" || state.phase === "room") emitJoin();
+    if (state.phase === "connecting") emitJoin();
     else if (state.phase === "waiting") socket.emit("waiting-room:join", { meetingId, name: state.name });
   });
   socket.on("connect_error", (error) => {
@@ -387,13 +400,26 @@ function connect() {
 function emitJoin() {
   const payload = { meetingId, name: state.name, isAdmin: Boolean(adminToken) };
   if (adminToken) payload.adminToken = adminToken;
-  if (inviteToken) payload.inviteToken = inviteToken;
+  if (inviteToken) payload.inviteToken = inviteToken; // single-use: the resumeToken is what counts
+  if (state.resumeToken) payload.resumeToken = state.resumeToken;
   state.socket.emit("join-meeting", payload);
 }
 
 const WAITING_ROOM = /waiting room/i;
+const GONE = /has ended|not found/i;
 
 function onServerError(message) {
+  if ((state.rejoining || state.phase === "waiting") && GONE.test(message)) {
+    // The server came back without our meeting (e.g. a guest meeting after a restart).
+    state.rejoining = false;
+    finish("The meeting has ended", message);
+    return;
+  }
+  if (state.rejoining && /locked|full|scheduled|waiting room/i.test(message)) {
+    state.rejoining = false; // refused back in: say why, as for a first join
+    leaveRoom();
+    state.phase = "connecting";
+  }
   if (state.phase !== "connecting") {
     toast(message, { kind: "error" });
     return;
@@ -443,6 +469,9 @@ function retryJoin() {
 function onJoined(payload) {
   const rejoin = state.selfId !== null;
   state.phase = "room";
+  state.rejoining = false;
+  $("#reconnecting").hidden = true;
+  state.resumeToken = payload.resumeToken || null;
   state.selfId = payload.participantId;
   window.onepizza.participantId = payload.participantId;
   state.isAdmin = Boolean(payload.isAdmin);
@@ -550,6 +579,16 @@ function removeParticipant(pid) {
   captions.remove(pid);
   grid.remove(pid);
   state.participants.delete(pid);
+}
+
+/** Out of the room but not done with it (a rejoin was refused): no peers, no tiles. */
+function leaveRoom() {
+  if (recorder.active) stopRecording();
+  state.mesh?.closeAll();
+  for (const pid of state.participants.keys()) speaking.unwatch(pid);
+  state.participants.clear();
+  grid.clear();
+  $("#reconnecting").hidden = true;
 }
 
 function renderPeople() {
