@@ -120,7 +120,7 @@ _ALL = r"""
 local out = {}
 for _, id in ipairs(redis.call('SMEMBERS', P .. 'meetings')) do
   local s = snapshot(id, true)
-  if s then table.insert(out, cjson.encode(s)) end
+  if s then table.insert(out, cjson.encode(s)) else forget(id) end
 end
 return out
 """
