@@ -4,6 +4,7 @@ host role, fails over to another server URL, and says so when its meeting did no
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+import redis
 
 from onepizza.client import Bot, OnepizzaClient
 from onepizza.client.bot import DISCONNECTED, REJOIN_FAILED, SERVER_EVENTS
@@ -208,3 +210,63 @@ async def test_a_bot_fails_over_to_the_next_server_url(database_url, account, no
         await bot.leave()
         spare.stop()
         spare.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL") or "redis://127.0.0.1:6379/0"
+    client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except (redis.RedisError, OSError) as exc:
+        if os.environ.get("ONEPIZZA_REQUIRE_REDIS") == "1":
+            pytest.fail(f"no Redis answers at {url}: {exc}")
+        pytest.skip(f"no Redis answers at {url} ({exc}); scripts/test starts one")
+    finally:
+        client.close()
+    return url
+
+
+async def test_a_bot_on_a_killed_node_is_back_through_the_other_within_5_s(
+    database_url, redis_url, tmp_path
+):
+    """Two nodes on one database and one Redis; the host's node is SIGKILLed mid-meeting."""
+    nodes = [
+        RestartableServer(database_url, tmp_path / f"node{i}.log", REDIS_URL=redis_url)
+        for i in (1, 2)
+    ]
+    first, second = nodes
+    await asyncio.gather(*(asyncio.to_thread(node.start) for node in nodes))
+    rest = OnepizzaClient(second.url)
+    email = f"failover-{uuid4().hex[:10]}@example.com"
+    await rest.register(email, "a good password")
+    fund(database_url, email)
+    host = Bot([first.url, second.url], "Host")
+    guest = Bot([second.url, first.url], "Guest")
+    heard_host, heard_guest = Heard(host), Heard(guest)
+    try:
+        meeting = await rest.create_meeting("Two nodes")
+        old = await host.join(meeting["meetingId"], admin_token=meeting["adminToken"])
+        await guest.join(meeting["meetingId"])
+        assert (host.url, guest.url) == (first.url, second.url)
+        await until(lambda: heard_guest.present() == {old["participantId"]}, "guest sees host")
+        mark = heard_host.mark()
+
+        await asyncio.to_thread(first.stop, signal.SIGKILL)
+        killed = time.monotonic()
+
+        again = await heard_host.next("joined", mark, timeout=5.0)
+        assert time.monotonic() - killed < 5.0
+        assert host.url == second.url and again["isAdmin"] is True
+        assert {p["participantId"] for p in again["participants"]} == {guest.participant_id}
+        # The guest, on the surviving node, sees the host's new entry and not the dead one.
+        new_id = again["participantId"]
+        await until(lambda: heard_guest.present() == {new_id}, "guest sees only the new host")
+        assert "meeting:ended" not in heard_guest.names()
+    finally:
+        await host.leave()
+        await guest.leave()
+        await rest.close()
+        for node in nodes:
+            node.stop()
+            node.close()
