@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import weakref
 
 import orjson
 import socketio
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from onepizza.config import Settings
 
 log = logging.getLogger(__name__)
 
 SIO = web.AppKey("sio", socketio.AsyncServer)
+SOCKETIO_CHANNEL = "onepizza-socketio"  # the Redis channel of Socket.IO fan-out
+
+# Shutdown waits this long for the engine.io CLOSE packets (and what was queued before them,
+# such as `meeting:ended`) to leave, and then for clients to answer the websocket close.
+SESSION_FLUSH_SECONDS = 2.0
+WEBSOCKET_CLOSE_SECONDS = 2.0
 
 
 class OrjsonForSocketIO:
@@ -48,7 +57,7 @@ def origin_check(settings: Settings):
 def create_sio(settings: Settings) -> socketio.AsyncServer:
     manager = None
     if settings.redis_url:
-        manager = socketio.AsyncRedisManager(settings.redis_url, channel="onepizza-socketio")
+        manager = socketio.AsyncRedisManager(settings.redis_url, channel=SOCKETIO_CHANNEL)
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
@@ -71,13 +80,46 @@ def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
     for module in (meetings, signaling, chat, waiting_room):
         module.register(sio, app)
 
+    websockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()
+
+    async def track_websocket(_request: web.BaseRequest, response: web.StreamResponse) -> None:
+        if isinstance(response, web.WebSocketResponse):
+            websockets.add(response)
+
     async def shutdown(_app: web.Application) -> None:
-        # Tell clients to reconnect elsewhere instead of waiting out a dead socket. The close
-        # packet is queued, not awaited: a long-polling client that has gone away would
-        # otherwise hold the shutdown until it polled again.
-        for socket in list(sio.eio.sockets.values()):
-            await socket.close(wait=False)
+        # Runs after the listening sockets closed, before aiohttp waits for the handlers.
+        await close_sessions(sio)
+        await close_websockets(websockets)
         await sio.shutdown()
 
+    app.on_response_prepare.append(track_websocket)
     app.on_shutdown.append(shutdown)
     return sio
+
+
+async def close_sessions(sio: socketio.AsyncServer) -> None:
+    """Close every engine.io session: its disconnect handlers run and a CLOSE packet is queued
+    after what was already queued for it. A long-polling client receives it on its pending
+    request and reconnects; one whose last response has left finds the port closed at its
+    next poll, and reconnects too. Waits a bounded time for the handlers and for the queues to
+    drain, since such a client never collects its packets. (Not `sio.disconnect`: a socket.io
+    DISCONNECT packet means "io server disconnect", after which a browser does not reconnect.)"""
+    closing = [asyncio.create_task(socket.close()) for socket in list(sio.eio.sockets.values())]
+    if closing:
+        await asyncio.wait(closing, timeout=SESSION_FLUSH_SECONDS)
+
+
+async def close_websockets(websockets: weakref.WeakSet[web.WebSocketResponse]) -> None:
+    """Close the websockets with 1001 (going away). engine.io-client ignores a CLOSE packet on
+    a websocket: only the websocket closing ends the transport, and until it does, its handler
+    runs on, and aiohttp waits for it (SHUTDOWN_TIMEOUT) and then cancels it (as long again)."""
+
+    async def close(ws: web.WebSocketResponse) -> None:
+        # A client that does not answer the close frame has its connection dropped.
+        with contextlib.suppress(TimeoutError, RuntimeError, ConnectionError):
+            await asyncio.wait_for(
+                ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutting down"),
+                WEBSOCKET_CLOSE_SECONDS,
+            )
+
+    await asyncio.gather(*(close(ws) for ws in list(websockets) if not ws.closed))
