@@ -36,11 +36,12 @@ async def test_in_flight_request_finishes_before_cleanup(settings):
     assert pool.closed
 
 
-async def test_shutdown_ends_live_meetings_once_with_their_charge(settings, database_url):
+async def test_shutdown_keeps_meetings_going_and_closes_this_process_attendance(
+    settings, database_url
+):
     import psycopg2
 
-    from onepizza.live.state import Participant
-    from onepizza.services.registry import LIVE
+    from onepizza.services.registry import MEETINGS
 
     app = create_app(settings)
     runner = web.AppRunner(app)
@@ -58,22 +59,51 @@ async def test_shutdown_ends_live_meetings_once_with_their_charge(settings, data
             cur.execute("UPDATE users SET balance = 10 WHERE email = %s", (email,))
         resp = await http.post(f"{base}/api/meetings", json={}, headers={"x-api-key": key})
         meeting_id = (await resp.json())["meetingId"]
-    await app[LIVE].add_participant(
-        meeting_id, Participant(participant_id="p1", sid="s1", name="A", is_admin=False)
-    )
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute(
-            "UPDATE meetings SET started_at = now() - interval '10 minutes' WHERE id = %s",
-            (meeting_id,),
-        )
+    await app[MEETINGS].join(meeting_id, sid="s1", name="A", admin_token=None, invite_token=None)
     await runner.cleanup()
 
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT status, peak_participants, cost_usd FROM meetings WHERE id = %s", (meeting_id,)
         )
-        status, peak, cost = cur.fetchone()
+        meeting = cur.fetchone()
+        cur.execute(
+            "SELECT name, left_at IS NOT NULL FROM attendance WHERE meeting_id = %s", (meeting_id,)
+        )
+        attendance = cur.fetchall()
         cur.execute("SELECT count(*) FROM credit_transactions WHERE meeting_id = %s", (meeting_id,))
         charges = cur.fetchone()[0]
-    assert (status, peak, str(cost)) == ("ended", 1, "0.0400")  # 10 min x 1 x 0.004
-    assert charges == 1
+    assert meeting == ("active", 1, None)  # it goes on: the next start picks it up
+    assert attendance == [("A", True)]  # this process's participants left at its shutdown
+    assert charges == 0
+
+
+async def test_shutdown_tells_guest_meetings_they_ended_before_closing_sockets(settings):
+    """A memory-state guest meeting cannot outlive the process: `meeting:ended` first."""
+    import socketio
+
+    app = create_app(settings)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    base = f"http://127.0.0.1:{port}"
+    async with aiohttp.ClientSession() as http:
+        resp = await http.post(f"{base}/api/meetings/guest", json={"title": "Quick"})
+        meeting_id = (await resp.json())["meetingId"]
+    client = socketio.AsyncClient(reconnection=False)
+    events: list[str] = []
+    joined = asyncio.Event()
+    client.on("joined", lambda data: joined.set())
+    client.on("meeting:ended", lambda data: events.append(f"ended: {data['reason']}"))
+    client.on("disconnect", lambda *args: events.append("disconnect"))
+    await client.connect(base, transports=["websocket"])
+    await client.emit("join-meeting", {"meetingId": meeting_id, "name": "A"})
+    await asyncio.wait_for(joined.wait(), 5)
+    await runner.cleanup()
+    for _ in range(50):
+        if "disconnect" in events:
+            break
+        await asyncio.sleep(0.1)
+    await client.disconnect()
+    assert events[:2] == ["ended: The server is shutting down", "disconnect"]

@@ -54,10 +54,54 @@ def origin_check(settings: Settings):
     return check
 
 
+class LocalFirstRedisManager(socketio.AsyncRedisManager):
+    """python-socketio's Redis manager, except that an event for one socket connected to
+    this process (a relayed signal, an error, an acknowledgement) is delivered here at
+    once instead of going through Redis to every process. Rooms still go through Redis."""
+
+    async def emit(
+        self,
+        event,
+        data,
+        namespace=None,
+        room=None,
+        skip_sid=None,
+        callback=None,
+        to=None,
+        **kwargs,
+    ):
+        target = to or room
+        if (
+            target is not None
+            and callback is None
+            and not kwargs.get("ignore_queue")
+            and isinstance(target, str)
+            and self.is_connected(target, namespace or "/")
+        ):
+            return await super().emit(
+                event,
+                data,
+                namespace=namespace,
+                room=target,
+                skip_sid=skip_sid,
+                ignore_queue=True,
+            )
+        return await super().emit(
+            event,
+            data,
+            namespace=namespace,
+            room=room,
+            skip_sid=skip_sid,
+            callback=callback,
+            to=to,
+            **kwargs,
+        )
+
+
 def create_sio(settings: Settings) -> socketio.AsyncServer:
     manager = None
     if settings.redis_url:
-        manager = socketio.AsyncRedisManager(settings.redis_url, channel=SOCKETIO_CHANNEL)
+        manager = LocalFirstRedisManager(settings.redis_url, channel=SOCKETIO_CHANNEL)
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,

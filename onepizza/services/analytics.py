@@ -17,6 +17,7 @@ import psycopg2
 from onepizza.db import analytics as analytics_sql
 from onepizza.db import cursor
 from onepizza.db.pool import pool_stats
+from onepizza.live.state import LIVE as LIVE_STATUS
 from onepizza.live.state import LiveMeeting, LiveState
 
 log = logging.getLogger(__name__)
@@ -286,7 +287,7 @@ class AnalyticsReports:
 
     async def realtime(self) -> dict:
         """Live meetings from LiveState alone: no database query."""
-        meetings = await self._live.meetings()
+        meetings = [m for m in await self._live.meetings() if m.status == LIVE_STATUS]
         now = time.time()
         return {
             "activeMeetings": len(meetings),
@@ -319,6 +320,6 @@ class AnalyticsReports:
             "dbPoolTotal": stats["total"],
             "dbPoolIdle": stats["idle"],
             "dbPoolWaiting": pool_waiting(self._pool),
-            "activeMeetings": len(await self._live.meetings()),
+            "activeMeetings": sum(m.status == LIVE_STATUS for m in await self._live.meetings()),
             "scheduledMeetings": scheduled,
         }

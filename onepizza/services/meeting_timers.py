@@ -95,16 +95,19 @@ class MeetingTimers:
         restored = False
         next_reap = 0.0
         while not stop.is_set():
-            try:
+            try:  # these need the database; the next round retries
                 if not restored:
                     await self._service.restore()
                     restored = True
                 if time.monotonic() >= next_reap:
-                    await self.reap_dead_nodes()
                     next_reap = time.monotonic() + 1.0
+                    await self.reap_dead_nodes()
+            except Exception as exc:
+                log.warning("meeting timers: %s", exc)
+            try:  # this one does not: an end begun now is finished when the database is back
                 await self.end_expired()
-            except Exception as exc:  # the database may be away; the next round retries
-                log.warning("meeting timers round failed: %s", exc)
+            except Exception as exc:
+                log.warning("meeting timers: ending empty meetings failed: %s", exc)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._tick())
 

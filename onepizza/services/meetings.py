@@ -464,7 +464,8 @@ class MeetingService:
     async def finish_end(self, live: LiveMeeting) -> dict | None:
         """The durable half of an end (begun by begin_end): charge, then forget the live
         state. Raises if the database is away; the meeting stays ending for a retry."""
-        await self.attendance.flush()
+        if not await self.attendance.flush():
+            return None  # every join and leave must be written first: retried later
         try:
             row = await self.charges.close(
                 live.meeting_id, live.peak_participants, still_in=list(live.participants.values())

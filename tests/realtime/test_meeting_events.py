@@ -73,6 +73,7 @@ async def test_join_payloads_and_who_hears_them(world):
         "videoOffOnJoin",
         "isRecording",
         "recordingHostName",
+        "resumeToken",  # ours: lets a reconnecting client take its own place back
     }
     assert joined["isAdmin"] is True and joined["participants"] == []
     assert joined["title"] == "Standup" and joined["muteOnJoin"] is True
