@@ -10,6 +10,15 @@ from onepizza.db import DB_POOL
 from tests.conftest import free_port
 
 
+async def started(app: web.Application, **runner_options) -> tuple[web.AppRunner, str]:
+    """The app served on a free loopback port, as run_app serves it; its runner and URL."""
+    runner = web.AppRunner(app, **runner_options)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
+
+
 async def test_in_flight_request_finishes_before_cleanup(settings):
     app = create_app(settings)
     entered = asyncio.Event()
@@ -20,14 +29,11 @@ async def test_in_flight_request_finishes_before_cleanup(settings):
         return web.json_response({"done": True})
 
     app.router.add_get("/_test/slow", slow)
-    runner = web.AppRunner(app, shutdown_timeout=10)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    runner, base = await started(app, shutdown_timeout=10)
     pool = app[DB_POOL]
 
     async with aiohttp.ClientSession() as http:
-        request = asyncio.create_task(http.get(f"http://127.0.0.1:{port}/_test/slow"))
+        request = asyncio.create_task(http.get(f"{base}/_test/slow"))
         await entered.wait()
         await runner.cleanup()  # what run_app does on SIGTERM
         resp = await request
@@ -44,13 +50,9 @@ async def test_shutdown_keeps_meetings_going_and_closes_this_process_attendance(
     from onepizza.services.registry import MEETINGS
 
     app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    base = f"http://127.0.0.1:{port}"
+    runner, base = await started(app)
     async with aiohttp.ClientSession() as http:
-        email = f"shutdown-{port}@example.com"
+        email = f"shutdown-{base.rsplit(':', 1)[1]}@example.com"
         resp = await http.post(
             f"{base}/api/auth/register", json={"email": email, "password": "a good password"}
         )
@@ -83,11 +85,7 @@ async def test_shutdown_tells_guest_meetings_they_ended_before_closing_sockets(s
     import socketio
 
     app = create_app(settings)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    base = f"http://127.0.0.1:{port}"
+    runner, base = await started(app)
     async with aiohttp.ClientSession() as http:
         resp = await http.post(f"{base}/api/meetings/guest", json={"title": "Quick"})
         meeting_id = (await resp.json())["meetingId"]
