@@ -222,6 +222,10 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
     )
     app[CHAT] = ChatService(app[DB_POOL], live)
     app[ANALYTICS_REPORTS] = AnalyticsReports(app[DB_POOL], live)
+    try:  # before serving: a client rejoining at once finds its meeting (the lease job
+        await service.restore()  # restores again should the database be away now)
+    except Exception as exc:
+        log.warning("could not restore active meetings yet: %s", exc)
     stop = asyncio.Event()
     heartbeat = asyncio.create_task(app[MEETING_TIMERS].run_heartbeat(stop), name="heartbeat")
     yield

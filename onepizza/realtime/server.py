@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import weakref
 
 import orjson
@@ -57,7 +58,40 @@ def origin_check(settings: Settings):
 class LocalFirstRedisManager(socketio.AsyncRedisManager):
     """python-socketio's Redis manager, except that an event for one socket connected to
     this process (a relayed signal, an error, an acknowledgement) is delivered here at
-    once instead of going through Redis to every process. Rooms still go through Redis."""
+    once instead of going through Redis to every process. Rooms still go through Redis.
+
+    It is subscribed before the server serves (`listening`): python-socketio subscribes at
+    the first connection, and Redis drops what is published before, such as the `joined`
+    a join script publishes for that very connection."""
+
+    PROBE_INTERVAL = 0.05
+    LISTEN_TIMEOUT = 15.0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._probe = f"onepizza-probe:{secrets.token_hex(8)}"
+        self._probe_sent = self.json.dumps(self._probe)  # as _publish sends it
+        self._subscribed = asyncio.Event()
+
+    async def _listen(self):
+        async for message in super()._listen():
+            if message in (self._probe_sent, self._probe_sent.encode()):
+                self._subscribed.set()
+                continue
+            yield message
+
+    async def listening(self, sio: socketio.AsyncServer) -> None:
+        """Start the subscription now and return once it receives (our own probe)."""
+        if not sio.manager_initialized:
+            sio.manager_initialized = True
+            self.initialize()
+        deadline = asyncio.get_running_loop().time() + self.LISTEN_TIMEOUT
+        while not self._subscribed.is_set():
+            await self._publish(self._probe)  # logs and gives up quietly while Redis is away
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._subscribed.wait(), self.PROBE_INTERVAL)
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"Redis did not deliver on {self.channel!r}; is it up?")
 
     async def emit(
         self,
@@ -121,6 +155,12 @@ def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
     sio = create_sio(settings)
     sio.attach(app, socketio_path="socket.io")
     app[SIO] = sio
+    if isinstance(sio.manager, LocalFirstRedisManager):
+
+        async def subscribe(_app: web.Application) -> None:
+            await sio.manager.listening(sio)
+
+        app.on_startup.append(subscribe)
     for module in (meetings, signaling, chat, waiting_room):
         module.register(sio, app)
 

@@ -261,9 +261,7 @@ class MeetingService:
         attendance rows (and the meeting's peak) before it is acknowledged. `announce`
         (participant id, host or not, resume token) describes the messages a store that
         can publish sends with the join itself."""
-        meeting = await self._live.meeting(meeting_id)
-        if meeting is None:
-            raise JoinRefused(await self._why_not_live(meeting_id))
+        meeting = await self._live.meeting(meeting_id) or await self._revive(meeting_id)
         is_admin = bool(admin_token) and hmac.compare_digest(
             meeting.admin_token_hash, digest(admin_token)
         )
@@ -307,6 +305,18 @@ class MeetingService:
         )
         return Joined(meeting, me, outcome.invited, token, outcome.replaced, outcome.announced)
 
+    async def _revive(self, meeting_id: str) -> LiveMeeting:
+        """A meeting no live state holds: an active row (the state was lost, or this process
+        has only just started and not restored yet) is live again; otherwise JoinRefused."""
+        async with cursor(self._pool) as cur:
+            row = await meeting_sql.get_live(cur, meeting_id)
+        if row is not None and row["status"] == "active":
+            await self._live.add_meeting(self._live_meeting(row))
+            meeting = await self._live.meeting(meeting_id)
+            if meeting is not None:
+                return meeting
+        raise JoinRefused(await self._why_not_live(meeting_id))
+
     async def _why_not_live(self, meeting_id: str) -> str:
         if await self._live.was_ended(meeting_id):  # a guest meeting, which has no row
             return "This meeting has ended"
@@ -316,6 +326,8 @@ class MeetingService:
             return "Meeting not found"
         if row["status"] == "scheduled":
             return f"This meeting is scheduled for {iso_utc(row['scheduled_at'])}"
+        if row["status"] == "active":
+            return "This meeting is starting up again: try again in a moment"
         return "This meeting has ended"
 
     async def leave(self, sid: str) -> tuple[LiveMeeting, Participant] | None:
