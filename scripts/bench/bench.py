@@ -60,6 +60,11 @@ def parse_args(argv=None):
         help="record the server with py-spy (raw collapsed stacks) into DIR",
     )
     p.add_argument(
+        "--server-root",
+        metavar="DIR",
+        help="run the server of another checkout (e.g. `git archive` of an older commit)",
+    )
+    p.add_argument(
         "--server-env",
         action="append",
         default=[],
@@ -120,7 +125,7 @@ def parse_args(argv=None):
 async def run_scenario(name: str, args, database: Database) -> dict:
     run, render, timeout = SCENARIOS[name]
     extra = dict(item.split("=", 1) for item in args.server_env)
-    server = Server(database.dsn, extra)
+    server = Server(database.dsn, extra, root=args.server_root)
     started = time.monotonic()
     out: dict = {"scenario": name}
     try:

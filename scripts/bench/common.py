@@ -164,7 +164,8 @@ class Database:
     3. an embedded PostgreSQL in a temporary folder (deleted afterwards).
     """
 
-    def __init__(self):
+    def __init__(self, *, fresh: bool = False):
+        self.fresh = fresh  # ignore BENCH_DATABASE_URL / DATABASE_URL: always a new database
         self.dsn: str | None = None
         self.kind = ""
         self._admin_dsn: str | None = None
@@ -173,7 +174,7 @@ class Database:
 
     def open(self) -> Database:
         given = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL")
-        if given:
+        if given and not self.fresh:
             self.dsn, self.kind = given, "given DATABASE_URL"
             return self
         name = "onepizza_bench_" + secrets.token_hex(4)
@@ -234,8 +235,9 @@ class Database:
 class Server:
     """`python -m onepizza serve` on a free loopback port, stopped with SIGTERM."""
 
-    def __init__(self, dsn: str, extra_env: dict | None = None):
+    def __init__(self, dsn: str, extra_env: dict | None = None, root: Path | None = None):
         self.dsn = dsn
+        self.root = Path(root or ROOT)  # the checkout whose `onepizza` package is served
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.extra_env = extra_env or {}
@@ -268,7 +270,7 @@ class Server:
         with open(self.log_path, "wb") as log_file:  # the child keeps its own copy
             self.proc = subprocess.Popen(
                 [PYTHON, "-m", "onepizza", "serve"],
-                cwd=str(ROOT),
+                cwd=str(self.root),
                 env=self.env(),
                 stdin=subprocess.DEVNULL,
                 stdout=log_file,
@@ -500,7 +502,7 @@ class Profiler:
                 "200",
                 "--format",
                 "raw",
-                "--gil",
+                *(() if os.environ.get("BENCH_PYSPY_ALL") else ("--gil",)),
                 "--output",
                 self.path,
                 "--nonblocking",
