@@ -33,6 +33,8 @@ from onepizza.live.state import (
 )
 
 MEETING_TTL = 24 * 3600  # seconds
+MAX_CONNECTIONS = 64  # to Redis, per process
+POOL_TIMEOUT = 10.0  # seconds a command waits for a free connection
 ENDED_TTL = 24 * 3600
 HOST_ID = "onepizza-live"  # the sender of announcements: every process handles them
 
@@ -483,7 +485,11 @@ class RedisLiveState(LiveState):
     """LiveState in Redis (redis-py's asyncio client); see the module docstring."""
 
     def __init__(self, url: str, *, prefix: str = "onepizza:", channel: str | None = None):
-        self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        # A blocking pool: a burst of joins waits for a connection instead of failing.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, decode_responses=True, max_connections=MAX_CONNECTIONS, timeout=POOL_TIMEOUT
+        )
+        self._redis = aioredis.Redis(connection_pool=pool)
         self._prefix = prefix
         self.channel = channel  # python-socketio's channel: joins are announced on it
         script = lambda body: self._redis.register_script(_PRELUDE + body)  # noqa: E731
@@ -517,6 +523,7 @@ class RedisLiveState(LiveState):
 
     async def close(self) -> None:
         await self._redis.aclose()
+        await self._redis.connection_pool.disconnect()
 
     # --- meetings ---------------------------------------------------------------------
     async def add_meeting(self, meeting: LiveMeeting) -> bool:

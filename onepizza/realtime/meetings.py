@@ -165,9 +165,25 @@ async def join_meeting(room: Room, sid: str, data) -> None:
     if room.announces:
         joined = await join(announce=functools.partial(_announcement, meeting_id))
     else:
-        async with room.join_turn(meeting_id):
-            joined = await join()
-            await _announce(room, sid, joined)
+        # The joins of one meeting take turns from their atomic step to their announcement
+        # (not through the attendance write that follows).
+        turn = room.join_turn(meeting_id)
+        await turn.acquire()
+        taken = True
+
+        async def announce(joined: Joined) -> None:
+            nonlocal taken
+            try:
+                await _announce(room, sid, joined)
+            finally:
+                taken = False
+                turn.release()
+
+        try:
+            joined = await join(admitted=announce)
+        finally:
+            if taken:
+                turn.release()
     if joined.replaced is not None:
         old = joined.replaced
         await room.sio.leave_room(old.sid, meeting_room(meeting_id))

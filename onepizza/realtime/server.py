@@ -9,6 +9,7 @@ import secrets
 import weakref
 
 import orjson
+import redis.asyncio
 import socketio
 from aiohttp import WSCloseCode, web
 
@@ -72,6 +73,15 @@ class LocalFirstRedisManager(socketio.AsyncRedisManager):
         self._probe = f"onepizza-probe:{secrets.token_hex(8)}"
         self._probe_sent = self.json.dumps(self._probe)  # as _publish sends it
         self._subscribed = asyncio.Event()
+
+    def _redis_connect(self):
+        # A blocking pool: a burst of broadcasts waits for a connection instead of failing.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            self.redis_url, max_connections=64, timeout=10.0
+        )
+        self.redis = redis.asyncio.Redis(connection_pool=pool)
+        self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        self.connected = True
 
     async def _listen(self):
         async for message in super()._listen():

@@ -52,6 +52,15 @@ class AttendanceLog:
         await self._write(write)
 
     async def _write(self, write: Callable) -> None:
+        """Write at once when nothing waits (concurrent joins do not queue behind each
+        other); behind what waits otherwise, so one participant's rows keep their order."""
+        if not self._pending:
+            try:
+                async with cursor(self._pool) as cur:
+                    await write(cur)
+                return
+            except Exception as exc:
+                log.warning("attendance: the database refused a write, kept for later: %s", exc)
         if len(self._pending) >= MAX_PENDING_WRITES:
             log.error("attendance: %d writes waiting for the database", len(self._pending))
         self._pending.append(write)

@@ -9,7 +9,7 @@ import hmac
 import logging
 import secrets
 import string
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -255,12 +255,15 @@ class MeetingService:
         invite_token: str | None,
         resume_token: str | None = None,
         announce: Callable[[str, bool, str], Announcement] | None = None,
+        admitted: Callable[[Joined], Awaitable[None]] | None = None,
     ) -> Joined:
         """Admit a socket to a live meeting as a new participant, or raise JoinRefused.
         The rules are one atomic step of the live store; the join is then written to the
         attendance rows (and the meeting's peak) before it is acknowledged. `announce`
         (participant id, host or not, resume token) describes the messages a store that
-        can publish sends with the join itself."""
+        can publish sends with the join itself; `admitted` runs right after the join's
+        atomic step, before anything else is awaited (a store without publishing: the
+        caller announces it there)."""
         meeting = await self._live.meeting(meeting_id) or await self._revive(meeting_id)
         is_admin = bool(admin_token) and hmac.compare_digest(
             meeting.admin_token_hash, digest(admin_token)
@@ -291,6 +294,9 @@ class MeetingService:
         if outcome.refused:
             raise JoinRefused(REFUSALS[outcome.refused])
         meeting, me = outcome.meeting, outcome.participant
+        joined = Joined(meeting, me, outcome.invited, token, outcome.replaced, outcome.announced)
+        if admitted is not None:
+            await admitted(joined)
         if outcome.replaced is not None:
             await self._left(meeting, outcome.replaced)
         if not meeting.guest:
@@ -303,7 +309,7 @@ class MeetingService:
             meeting_id=meeting_id,
             meta={"meetingId": meeting_id, "participantCount": len(meeting.participants)},
         )
-        return Joined(meeting, me, outcome.invited, token, outcome.replaced, outcome.announced)
+        return joined
 
     async def _revive(self, meeting_id: str) -> LiveMeeting:
         """A meeting no live state holds: an active row (the state was lost, or this process
