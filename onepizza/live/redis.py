@@ -323,6 +323,24 @@ if not raw then return {pid} end
 return {pid, cjson.decode(raw).sid}
 """
 
+_RELAY = r"""
+local where = redis.call('GET', P .. 's:' .. ARGV[2])
+if not where then return false end
+local nl = string.find(where, '\n', 1, true)
+local id, pid = string.sub(where, 1, nl - 1), string.sub(where, nl + 1)
+local pkey = mkey(id, ':p')
+if redis.call('HEXISTS', pkey, pid) == 0 then return false end
+local raw = redis.call('HGET', pkey, ARGV[3])
+if not raw then return {pid} end
+local target = cjson.decode(raw)
+if target.node == ARGV[8] then return {pid, target.sid, 0} end
+redis.call('PUBLISH', ARGV[9], '{"method":"emit","event":' .. cjson.encode(ARGV[4]) ..
+  ',"data":[{"from":' .. cjson.encode(pid) .. ',' .. cjson.encode(ARGV[5]) .. ':' .. ARGV[6] ..
+  '}],"binary":false,"namespace":"/","room":' .. cjson.encode(target.sid) ..
+  ',"skip_sid":null,"callback":null,"host_id":' .. cjson.encode(ARGV[7]) .. '}')
+return {pid, target.sid, 1}
+"""
+
 _UPDATE_PARTICIPANT = r"""
 local where = redis.call('GET', P .. 's:' .. ARGV[2])
 if not where then return false end
@@ -506,6 +524,7 @@ class RedisLiveState(LiveState):
         self._empty_before = script(_EMPTY_BEFORE)
         self._locate = script(_LOCATE)
         self._route = script(_ROUTE)
+        self._relay = script(_RELAY)
         self._update_participant = script(_UPDATE_PARTICIPANT)
         self._add_invite = script(_ADD_INVITE)
         self._set_recording = script(_SET_RECORDING)
@@ -644,6 +663,21 @@ class RedisLiveState(LiveState):
         if not found:
             return None
         return found[0], (found[1] if len(found) > 1 else None)
+
+    async def relay(
+        self, sid: str, to: str, *, event: str, field: str, body: bytes, node: str
+    ) -> tuple[str, str | None, bool] | None:
+        """One script: the route and, for a target on another process, the publish."""
+        if not self.channel:
+            return await super().relay(sid, to, event=event, field=field, body=body, node=node)
+        found = await self._run(
+            self._relay, sid, to, event, field, body, HOST_ID, node, self.channel
+        )
+        if not found:
+            return None
+        if len(found) == 1:
+            return found[0], None, False
+        return found[0], found[1], bool(found[2])
 
     async def update_participant(self, sid: str, **changes) -> Participant | None:
         check_changes(changes)

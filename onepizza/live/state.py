@@ -208,6 +208,15 @@ class LiveState(abc.ABC):
         """For a signal: the sender's participant id and the socket of participant `to` of
         the same meeting (None if no such participant); None if the sender is in none."""
 
+    async def relay(
+        self, sid: str, to: str, *, event: str, field: str, body: bytes, node: str
+    ) -> tuple[str, str | None, bool] | None:
+        """`route`, and for a store that can publish, the signal itself sent on when the
+        target's socket is on another process than `node`: (sender, target socket, sent).
+        `body` is the signal's JSON. Here nothing is sent: the caller emits it."""
+        found = await self.route(sid, to)
+        return None if found is None else (*found, False)
+
     @abc.abstractmethod
     async def update_participant(self, sid: str, **changes) -> Participant | None:
         """Change the socket's participant (fields of CHANGEABLE only: ValueError for

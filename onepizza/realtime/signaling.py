@@ -3,12 +3,13 @@ the sender's own meeting, with `from` set by the server."""
 
 from __future__ import annotations
 
+import orjson
 import socketio
 from aiohttp import web
 
 from onepizza.realtime import payloads
 from onepizza.realtime.meetings import handler_for
-from onepizza.services.registry import LIVE
+from onepizza.services.registry import LIVE, MEETINGS
 
 SIGNALS = {
     "signal:offer": "offer",
@@ -25,13 +26,23 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
             data = payloads.as_dict(data)
             to = payloads.text(data, "to", max_length=64)
             body = payloads.bounded(data.get(field))
-            route = await app[LIVE].route(sid, to)  # one step of the store: sender and target
-            if route is None:
+            # One step of the store: sender and target, and for a target on another
+            # process, the signal published to it.
+            found = await app[LIVE].relay(
+                sid,
+                to,
+                event=event,
+                field=field,
+                body=orjson.dumps(body),
+                node=app[MEETINGS].node_id,
+            )
+            if found is None:
                 raise payloads.BadPayload("Join a meeting first")
-            sender, target_sid = route
+            sender, target_sid, sent = found
             if target_sid is None:
                 raise payloads.BadPayload("No such participant in this meeting")
-            await sio.emit(event, {"from": sender, field: body}, to=target_sid)
+            if not sent:
+                await sio.emit(event, {"from": sender, field: body}, to=target_sid)
 
         handler.__name__ = event
         return handler
