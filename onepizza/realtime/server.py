@@ -14,6 +14,7 @@ import socketio
 from aiohttp import WSCloseCode, web
 
 from onepizza.config import Settings
+from onepizza.live.redis import MAX_CONNECTIONS, NO_CLIENT_INFO
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class LocalFirstRedisManager(socketio.AsyncRedisManager):
     def _redis_connect(self):
         # A blocking pool: a burst of broadcasts waits for a connection instead of failing.
         pool = redis.asyncio.BlockingConnectionPool.from_url(
-            self.redis_url, max_connections=64, timeout=10.0
+            self.redis_url, max_connections=MAX_CONNECTIONS, timeout=10.0, **NO_CLIENT_INFO
         )
         self.redis = redis.asyncio.Redis(connection_pool=pool)
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
