@@ -15,10 +15,12 @@ last join or leave should every process die first."""
 
 from __future__ import annotations
 
+import inspect
 import time
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 
 from onepizza.live.state import (
     DEFAULT_SETTINGS,
@@ -36,7 +38,11 @@ MEETING_TTL = 24 * 3600  # seconds
 MAX_CONNECTIONS = 32  # to Redis, per process
 # No CLIENT SETINFO: redis-py 8 reads its own package metadata for it on every new connection
 # (milliseconds of CPU each, so a burst of joins on a fresh pool paid it dozens of times).
-NO_CLIENT_INFO = {"lib_name": None, "lib_version": None}
+NO_CLIENT_INFO = (
+    {"driver_info": None}  # redis-py 7.1 and later
+    if "driver_info" in inspect.signature(AbstractConnection.__init__).parameters
+    else {"lib_name": None, "lib_version": None}
+)
 POOL_TIMEOUT = 10.0  # seconds a command waits for a free connection
 ENDED_TTL = 24 * 3600
 HOST_ID = "onepizza-live"  # the sender of announcements: every process handles them
