@@ -295,12 +295,14 @@ class MeetingService:
             raise JoinRefused(REFUSALS[outcome.refused])
         meeting, me = outcome.meeting, outcome.participant
         joined = Joined(meeting, me, outcome.invited, token, outcome.replaced, outcome.announced)
-        if admitted is not None:
-            await admitted(joined)
+        # Recorded before anyone can hear of the join (which may be at once: see `announce`
+        # and `admitted`), so they come before whatever the participant does next.
         if outcome.replaced is not None:
-            await self._left(meeting, outcome.replaced)
-        if not meeting.guest:
-            await self.attendance.joined(meeting_id, me, peak=len(meeting.participants))
+            self._emit(
+                hooks.participant_event(
+                    "participant.left", meeting.owner_id, meeting_id, outcome.replaced
+                )
+            )
         self._emit(hooks.participant_event("participant.joined", meeting.owner_id, meeting_id, me))
         self._analytics.track(
             "meeting.participant_joined",
@@ -309,6 +311,12 @@ class MeetingService:
             meeting_id=meeting_id,
             meta={"meetingId": meeting_id, "participantCount": len(meeting.participants)},
         )
+        if admitted is not None:
+            await admitted(joined)
+        if not meeting.guest:
+            if outcome.replaced is not None:
+                await self.attendance.left(meeting_id, outcome.replaced.participant_id)
+            await self.attendance.joined(meeting_id, me, peak=len(meeting.participants))
         return joined
 
     async def _revive(self, meeting_id: str) -> LiveMeeting:
