@@ -52,16 +52,15 @@ from onepizza.services.registry import (
     COMPANIES,
     LIVE,
     MAILER,
+    MEETING_TIMERS,
     MEETINGS,
     RECORDINGS,
     USDC,
+    USDC_WATCHER,
     WEBHOOKS,
 )
 from onepizza.services.webhooks import WebhookService
 
-LEASES = web.AppKey("leases", Leases)
-MEETING_TIMERS = web.AppKey("meeting_timers", MeetingTimers)
-USDC_WATCHER = web.AppKey("usdc_watcher", UsdcWatcher)
 HOUSEKEEPING_INTERVAL = 3600  # seconds between purges of expired sessions and tokens
 POOL_CLOSE_TIMEOUT = 5.0
 
@@ -222,10 +221,7 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
     )
     app[CHAT] = ChatService(app[DB_POOL], live)
     app[ANALYTICS_REPORTS] = AnalyticsReports(app[DB_POOL], live)
-    try:  # before serving: a client rejoining at once finds its meeting (the lease job
-        await service.restore()  # restores again should the database be away now)
-    except Exception as exc:
-        log.warning("could not restore active meetings yet: %s", exc)
+    await app[MEETING_TIMERS].restore()  # before serving: a rejoining client finds its meeting
     stop = asyncio.Event()
     heartbeat = asyncio.create_task(app[MEETING_TIMERS].run_heartbeat(stop), name="heartbeat")
     yield
@@ -260,7 +256,6 @@ async def _leases(app: web.Application) -> AsyncIterator[None]:
     if USDC_WATCHER in app:
         jobs["usdc-watcher"] = app[USDC_WATCHER].run
     leases = Leases(settings.database_url, jobs)
-    app[LEASES] = leases
     stop = asyncio.Event()
     task = asyncio.create_task(leases.run(stop), name="leases")
     yield

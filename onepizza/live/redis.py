@@ -87,13 +87,18 @@ local function touch(id)
     redis.call('EXPIRE', mkey(id, suffix), TTL)
   end
 end
-local function remove_socket(sid, now)
-  -- take a socket out of its meeting; the meeting after it and the participant, or nil
+local function located(sid)
+  -- the meeting id and participant id of a socket (its `s:` key), or nil
   local where = redis.call('GET', P .. 's:' .. sid)
   if not where then return nil end
-  redis.call('DEL', P .. 's:' .. sid)
   local nl = string.find(where, '\n', 1, true)
-  local id, pid = string.sub(where, 1, nl - 1), string.sub(where, nl + 1)
+  return string.sub(where, 1, nl - 1), string.sub(where, nl + 1)
+end
+local function remove_socket(sid, now)
+  -- take a socket out of its meeting; the meeting after it and the participant, or nil
+  local id, pid = located(sid)
+  if not id then return nil end
+  redis.call('DEL', P .. 's:' .. sid)
   local pkey = mkey(id, ':p')
   local raw = redis.call('HGET', pkey, pid)
   if not raw then return nil end
@@ -309,10 +314,8 @@ return out
 """
 
 _LOCATE = r"""
-local where = redis.call('GET', P .. 's:' .. ARGV[2])
-if not where then return false end
-local nl = string.find(where, '\n', 1, true)
-local id, pid = string.sub(where, 1, nl - 1), string.sub(where, nl + 1)
+local id, pid = located(ARGV[2])
+if not id then return false end
 local raw = redis.call('HGET', mkey(id, ':p'), pid)
 if not raw then return false end
 local s = snapshot(id, false)
@@ -320,29 +323,16 @@ if not s then return false end
 return cjson.encode({meeting = s, participant = raw})
 """
 
-_ROUTE = r"""
-local where = redis.call('GET', P .. 's:' .. ARGV[2])
-if not where then return false end
-local nl = string.find(where, '\n', 1, true)
-local id, pid = string.sub(where, 1, nl - 1), string.sub(where, nl + 1)
-local pkey = mkey(id, ':p')
-if redis.call('HEXISTS', pkey, pid) == 0 then return false end
-local raw = redis.call('HGET', pkey, ARGV[3])
-if not raw then return {pid} end
-return {pid, cjson.decode(raw).sid}
-"""
-
 _RELAY = r"""
-local where = redis.call('GET', P .. 's:' .. ARGV[2])
-if not where then return false end
-local nl = string.find(where, '\n', 1, true)
-local id, pid = string.sub(where, 1, nl - 1), string.sub(where, nl + 1)
+local id, pid = located(ARGV[2])
+if not id then return false end
 local pkey = mkey(id, ':p')
 if redis.call('HEXISTS', pkey, pid) == 0 then return false end
 local raw = redis.call('HGET', pkey, ARGV[3])
 if not raw then return {pid} end
 local target = cjson.decode(raw)
-if target.node == ARGV[8] then return {pid, target.sid, 0} end
+-- without a channel (a plain route) or for this process's socket, the caller emits
+if ARGV[9] == '' or target.node == ARGV[8] then return {pid, target.sid, 0} end
 redis.call('PUBLISH', ARGV[9], '{"method":"emit","event":' .. cjson.encode(ARGV[4]) ..
   ',"data":[{"from":' .. cjson.encode(pid) .. ',' .. cjson.encode(ARGV[5]) .. ':' .. ARGV[6] ..
   '}],"binary":false,"namespace":"/","room":' .. cjson.encode(target.sid) ..
@@ -351,10 +341,8 @@ return {pid, target.sid, 1}
 """
 
 _UPDATE_PARTICIPANT = r"""
-local where = redis.call('GET', P .. 's:' .. ARGV[2])
-if not where then return false end
-local nl = string.find(where, '\n', 1, true)
-local id, pid = string.sub(where, 1, nl - 1), string.sub(where, nl + 1)
+local id, pid = located(ARGV[2])
+if not id then return false end
 local pkey = mkey(id, ':p')
 local raw = redis.call('HGET', pkey, pid)
 if not raw then return false end
@@ -435,6 +423,14 @@ return 1
 """
 
 
+def connection_pool(url: str, **options) -> aioredis.BlockingConnectionPool:
+    """A blocking pool (a burst of commands waits for a connection instead of failing with
+    MaxConnectionsError), without CLIENT SETINFO; for this store and Socket.IO's manager."""
+    return aioredis.BlockingConnectionPool.from_url(
+        url, max_connections=MAX_CONNECTIONS, timeout=POOL_TIMEOUT, **NO_CLIENT_INFO, **options
+    )
+
+
 def _participant(raw: str | bytes) -> Participant:
     p = orjson.loads(raw)
     return Participant(
@@ -513,14 +509,7 @@ class RedisLiveState(LiveState):
 
     def __init__(self, url: str, *, prefix: str = "onepizza:", channel: str | None = None):
         # A blocking pool: a burst of joins waits for a connection instead of failing.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url,
-            decode_responses=True,
-            max_connections=MAX_CONNECTIONS,
-            timeout=POOL_TIMEOUT,
-            **NO_CLIENT_INFO,
-        )
-        self._redis = aioredis.Redis(connection_pool=pool)
+        self._redis = aioredis.Redis(connection_pool=connection_pool(url, decode_responses=True))
         self._prefix = prefix
         self.channel = channel  # python-socketio's channel: joins are announced on it
         script = lambda body: self._redis.register_script(_PRELUDE + body)  # noqa: E731
@@ -536,7 +525,6 @@ class RedisLiveState(LiveState):
         self._endings_of = script(_ENDINGS_OF)
         self._empty_before = script(_EMPTY_BEFORE)
         self._locate = script(_LOCATE)
-        self._route = script(_ROUTE)
         self._relay = script(_RELAY)
         self._update_participant = script(_UPDATE_PARTICIPANT)
         self._add_invite = script(_ADD_INVITE)
@@ -549,6 +537,11 @@ class RedisLiveState(LiveState):
 
     async def _run(self, script, *args):
         return await script(args=[self._prefix, *args])
+
+    @property
+    def announces(self) -> bool:
+        """Joins are announced by the join script itself (see the module docstring)."""
+        return bool(self.channel)
 
     async def ping(self) -> bool:
         return await self._redis.ping()
@@ -672,7 +665,7 @@ class RedisLiveState(LiveState):
         return _meeting(found["meeting"]), _participant(found["participant"])
 
     async def route(self, sid: str, to: str) -> tuple[str, str | None] | None:
-        found = await self._run(self._route, sid, to)
+        found = await self._run(self._relay, sid, to, "", "", "", HOST_ID, "", "")
         if not found:
             return None
         return found[0], (found[1] if len(found) > 1 else None)

@@ -259,6 +259,12 @@ class LiveState(abc.ABC):
     @abc.abstractmethod
     async def has_message(self, meeting_id: str, message_id: str) -> bool: ...
 
+    @property
+    def announces(self) -> bool:
+        """Whether `join` itself sends the Socket.IO messages of an Announcement; a store
+        that does not leaves them to the caller (in `join`'s order: see realtime.meetings)."""
+        return False
+
     async def close(self) -> None:  # noqa: B027 (a store with no connections has nothing to do)
         """Release connections."""
 

@@ -12,7 +12,6 @@ import weakref
 import socketio
 from aiohttp import web
 
-from onepizza.live.redis import RedisLiveState
 from onepizza.live.state import (
     Announcement,
     LiveMeeting,
@@ -83,11 +82,6 @@ class Room:
         self._join_turns: weakref.WeakValueDictionary[str, asyncio.Lock] = (
             weakref.WeakValueDictionary()
         )
-
-    @property
-    def announces(self) -> bool:
-        live = self.app[LIVE]
-        return isinstance(live, RedisLiveState) and bool(live.channel)
 
     def join_turn(self, meeting_id: str) -> asyncio.Lock:
         lock = self._join_turns.get(meeting_id)
@@ -162,7 +156,7 @@ async def join_meeting(room: Room, sid: str, data) -> None:
         invite_token=invite,
         resume_token=resume,
     )
-    if room.announces:
+    if room.app[LIVE].announces:
         joined = await join(announce=functools.partial(_announcement, meeting_id))
     else:
         # The joins of one meeting take turns from their atomic step to their announcement

@@ -14,7 +14,7 @@ import socketio
 from aiohttp import WSCloseCode, web
 
 from onepizza.config import Settings
-from onepizza.live.redis import MAX_CONNECTIONS, NO_CLIENT_INFO
+from onepizza.live.redis import connection_pool
 
 log = logging.getLogger(__name__)
 
@@ -77,10 +77,7 @@ class LocalFirstRedisManager(socketio.AsyncRedisManager):
 
     def _redis_connect(self):
         # A blocking pool: a burst of broadcasts waits for a connection instead of failing.
-        pool = redis.asyncio.BlockingConnectionPool.from_url(
-            self.redis_url, max_connections=MAX_CONNECTIONS, timeout=10.0, **NO_CLIENT_INFO
-        )
-        self.redis = redis.asyncio.Redis(connection_pool=pool)
+        self.redis = redis.asyncio.Redis(connection_pool=connection_pool(self.redis_url))
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self.connected = True
 

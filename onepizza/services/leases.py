@@ -33,11 +33,6 @@ class Leases:
         self._jobs = jobs
         self._running: dict[str, tuple[asyncio.Task, asyncio.Event]] = {}
         self._conn: aiopg.Connection | None = None
-        self.changed = asyncio.Event()  # set whenever a lease is taken or lost (tests wait)
-
-    @property
-    def held(self) -> frozenset[str]:
-        return frozenset(self._running)
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -78,7 +73,6 @@ class Leases:
                         asyncio.create_task(_guarded(name, job, job_stop), name=f"lease:{name}"),
                         job_stop,
                     )
-                    self.changed.set()
 
     async def _stop(self, name: str) -> None:
         task, job_stop = self._running.pop(name)
@@ -86,7 +80,6 @@ class Leases:
         _, late = await asyncio.wait([task], timeout=JOB_STOP_SECONDS)
         for job in late:
             job.cancel()
-        self.changed.set()
 
     async def _drop_connection(self) -> None:
         if self._conn is not None:
@@ -103,7 +96,6 @@ class Leases:
             _, late = await asyncio.wait(tasks, timeout=JOB_STOP_SECONDS)
             for task in late:
                 task.cancel()
-            self.changed.set()
         await self._drop_connection()  # closing the session releases its locks
 
 

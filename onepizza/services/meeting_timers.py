@@ -51,6 +51,7 @@ class MeetingTimers:
         self._pool = pool
         self._service = service
         self._grace = grace_seconds
+        self._restored = False
         self.wake_scheduler = asyncio.Event()
         service.on_scheduled = self.wake_scheduler.set
 
@@ -85,6 +86,17 @@ class MeetingTimers:
         except Exception as exc:
             log.warning("could not close this process's attendance at shutdown: %s", exc)
 
+    async def restore(self) -> None:
+        """Active meetings no live state holds are live again (once: at start, or in the
+        lease holder's first round when the database was away at start)."""
+        if self._restored:
+            return
+        try:
+            await self._service.restore()
+            self._restored = True
+        except Exception as exc:
+            log.warning("could not restore active meetings yet: %s", exc)
+
     # --- the lease holder -----------------------------------------------------------------
     def _tick(self) -> float:
         return max(0.05, min(1.0, self._grace / 5))
@@ -92,13 +104,10 @@ class MeetingTimers:
     async def run_timers(self, stop: asyncio.Event) -> None:
         """Restore meetings no live state holds, then: end the meetings empty for the grace
         period, and take dead processes' participants out."""
-        restored = False
         next_reap = 0.0
         while not stop.is_set():
-            try:  # these need the database; the next round retries
-                if not restored:
-                    await self._service.restore()
-                    restored = True
+            await self.restore()
+            try:  # this needs the database; the next round retries
                 if time.monotonic() >= next_reap:
                     next_reap = time.monotonic() + 1.0
                     await self.reap_dead_nodes()

@@ -10,8 +10,9 @@ from onepizza.services.billing import BillingService
 from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
+from onepizza.services.meeting_timers import MeetingTimers
 from onepizza.services.meetings import MeetingService
-from onepizza.services.payments.usdc import DepositAddresses
+from onepizza.services.payments.usdc import DepositAddresses, UsdcWatcher
 from onepizza.services.recordings import RecordingService
 from onepizza.services.webhooks import WebhookService
 
@@ -21,9 +22,11 @@ COMPANIES = web.AppKey("companies", CompanyService)
 MAILER = web.AppKey("mailer", Mailer)
 LIVE = web.AppKey("live", LiveState)
 MEETINGS = web.AppKey("meetings", MeetingService)
+MEETING_TIMERS = web.AppKey("meeting_timers", MeetingTimers)
 CHAT = web.AppKey("chat", ChatService)
 BILLING = web.AppKey("billing", BillingService)
 USDC = web.AppKey("usdc", DepositAddresses)
+USDC_WATCHER = web.AppKey("usdc_watcher", UsdcWatcher)  # where ETH_RPC_URL is set
 RECORDINGS = web.AppKey("recordings", RecordingService)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 ANALYTICS = web.AppKey("analytics", Analytics)

@@ -23,8 +23,9 @@ import pytest
 import socketio
 
 from onepizza.client import Bot
-from onepizza.client.bot import DISCONNECTED, REJOIN_FAILED, SERVER_EVENTS
+from onepizza.client.bot import SERVER_EVENTS
 from tests.api.meeting_helpers import User, create_meeting, db_one, db_rows
+from tests.client.heard import Heard, until
 from tests.cluster.conftest import Cluster, ServerProcess
 
 EVENTS = ("joined", *SERVER_EVENTS)
@@ -72,14 +73,6 @@ async def listening(node: ServerProcess, timeout: float = 30.0) -> None:
             continue
         writer.close()
         return
-
-
-async def until(condition: Callable[[], bool], what: str, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"not within {timeout} s: {what}")
-        await asyncio.sleep(0.05)
 
 
 # --- deployments ------------------------------------------------------------------------
@@ -213,44 +206,6 @@ async def peers():
 
     yield connect
     await asyncio.gather(*(peer.close() for peer in made), return_exceptions=True)
-
-
-class Heard:
-    """Every event a SDK Bot delivers, in order."""
-
-    def __init__(self, bot: Bot):
-        self.events: list[tuple[str, Any]] = []
-        for name in ("joined", *SERVER_EVENTS, DISCONNECTED, REJOIN_FAILED):
-            bot.on(name, functools.partial(self._add, name))
-
-    def _add(self, name: str, data: Any) -> None:
-        self.events.append((name, data))
-
-    def names(self, after: int = 0) -> list[str]:
-        return [name for name, _ in self.events[after:]]
-
-    async def next(self, name: str, after: int, timeout: float) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            for event, data in self.events[after:]:
-                if event == name:
-                    return data
-            if time.monotonic() > deadline:
-                pytest.fail(f"no {name!r} within {timeout} s; heard {self.names(after)}")
-            await asyncio.sleep(0.02)
-
-    def present(self) -> set[str]:
-        """Who is in the meeting as this Bot last learned it."""
-        last = max((i for i, (name, _) in enumerate(self.events) if name == "joined"), default=-1)
-        if last < 0:
-            return set()
-        ids = {p["participantId"] for p in self.events[last][1]["participants"]}
-        for name, data in self.events[last + 1 :]:
-            if name == "participant:joined":
-                ids.add(data["participantId"])
-            elif name == "participant:left":
-                ids.discard(data["participantId"])
-        return ids
 
 
 async def bot_join(bot: Bot, meeting_id: str, **kwargs) -> dict:
