@@ -8,6 +8,7 @@ from aiohttp import web
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 VENDOR_DIR = WEB_DIR / "node_modules"  # npm packages of web/package.json (scripts/ install them)
+SDK_DIR = Path(__file__).resolve().parents[2] / "sdk"  # the JavaScript SDK (spec §26)
 
 
 class PageHandlers:

@@ -16,7 +16,7 @@ from onepizza.api.health import HealthHandlers
 from onepizza.api.ice import IceHandlers
 from onepizza.api.meetings import MeetingHandlers
 from onepizza.api.openapi import SWAGGER_DIR, OpenApiHandlers
-from onepizza.api.pages import VENDOR_DIR, WEB_DIR, PageHandlers
+from onepizza.api.pages import SDK_DIR, VENDOR_DIR, WEB_DIR, PageHandlers
 from onepizza.api.recordings import RecordingHandlers
 from onepizza.api.webhooks import WebhookHandlers
 
@@ -156,6 +156,9 @@ def setup_routes(app: web.Application) -> None:
 
     app.router.add_get("/", pages.page("index.html"), name="home")
     app.router.add_get("/join/{meeting_id}", pages.page("meeting.html"), name="join")
+    for page in ("register", "login", "forgot", "reset", "dashboard", "admin"):
+        app.router.add_get(f"/{page}", pages.page(f"{page}.html"), name=f"page-{page}")
+    app.router.add_static("/sdk/", SDK_DIR, name="sdk", follow_symlinks=False)
     app.router.add_static("/static/", WEB_DIR, name="static", follow_symlinks=False)
     if VENDOR_DIR.is_dir():
         app.router.add_static("/vendor/", VENDOR_DIR, name="vendor", follow_symlinks=False)
