@@ -8,6 +8,7 @@ from aiohttp import web
 
 from onepizza.api.accounts import AccountHandlers
 from onepizza.api.admin import AdminHandlers
+from onepizza.api.admin_page import AdminPageHandlers
 from onepizza.api.analytics import AnalyticsHandlers
 from onepizza.api.api_keys import ApiKeyHandlers
 from onepizza.api.billing import BillingHandlers
@@ -156,8 +157,9 @@ def setup_routes(app: web.Application) -> None:
 
     app.router.add_get("/", pages.page("index.html"), name="home")
     app.router.add_get("/join/{meeting_id}", pages.page("meeting.html"), name="join")
-    for page in ("register", "login", "forgot", "reset", "dashboard", "admin"):
+    for page in ("register", "login", "forgot", "reset", "dashboard"):
         app.router.add_get(f"/{page}", pages.page(f"{page}.html"), name=f"page-{page}")
+    app.router.add_get("/admin", AdminPageHandlers().page, name="page-admin")
     app.router.add_static("/sdk/", SDK_DIR, name="sdk", follow_symlinks=False)
     app.router.add_static("/static/", WEB_DIR, name="static", follow_symlinks=False)
     if VENDOR_DIR.is_dir():
