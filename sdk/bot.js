@@ -1,0 +1,470 @@
+// onepizza JavaScript SDK: a meeting participant over Socket.IO (spec §10, §11), for bots,
+// tests and custom clients. socket.io-client is a peer dependency: pass its `io` function, or
+// have it installed next to this module (it is then imported when first needed).
+//
+//   import { io } from "socket.io-client";
+//   import { joinMeeting } from "onepizza/bot";
+//   const bot = await joinMeeting({ io, baseUrl, meetingId, name: "Notes bot" });
+//   bot.on("chat:message", (m) => console.log(`${m.name}: ${m.text}`));
+//   bot.chat("Hello from the bot!");
+//   await bot.leave();
+
+import { OnepizzaError } from "./onepizza.js";
+
+/** Events the server sends to a participant (spec §10, §11). */
+export const SERVER_EVENTS = Object.freeze([
+  "joined",
+  "participant:joined",
+  "participant:left",
+  "participant:updated",
+  "signal:offer",
+  "signal:answer",
+  "signal:ice-candidate",
+  "admin:mute",
+  "admin:unmute",
+  "admin:kick",
+  "meeting:ended",
+  "meeting:all-muted",
+  "meeting:settings-updated",
+  "chat:message",
+  "chat:react",
+  "react",
+  "recording:started",
+  "recording:stopped",
+  "captions:update",
+  "error",
+  "waiting-room:waiting",
+  "waiting-room:admitted",
+  "waiting-room:denied",
+  "waiting-room:participant-waiting",
+]);
+
+/** Events the Bot itself raises (they do not come from the server). */
+export const BOT_EVENTS = Object.freeze(["disconnected", "rejoined", "rejoin:failed"]);
+
+/**
+ * @typedef {Object} JoinedPayload The server's `joined` event.
+ * @property {string} participantId
+ * @property {{participantId: string, name: string, isMuted: boolean, isVideoOff: boolean, isScreenSharing?: boolean, isHandRaised?: boolean, isAdmin?: boolean}[]} participants
+ *   Everyone else already in the meeting.
+ * @property {import("./onepizza.js").MeetingSettings} settings
+ * @property {string} title
+ * @property {boolean} isAdmin
+ * @property {boolean} muteOnJoin
+ * @property {boolean} videoOffOnJoin
+ * @property {boolean} isRecording
+ * @property {string|null} recordingHostName
+ * @property {string} [resumeToken] Sent back on a rejoin, so the server drops the stale entry.
+ */
+
+/**
+ * @typedef {Object} ChatMessage The `chat:message` event.
+ * @property {string} [id]
+ * @property {string} from The sender's participantId.
+ * @property {string} name
+ * @property {string} text
+ * @property {number} timestamp Epoch milliseconds.
+ * @property {string|null} replyTo
+ */
+
+/**
+ * @typedef {Object} BotOptions
+ * @property {Function} [io] socket.io-client's `io` (default: imported from "socket.io-client").
+ * @property {string} [baseUrl] Server URL (default: the page's origin, in a browser).
+ * @property {string} [name] Display name (default "Bot").
+ * @property {Object} [socketOptions] Extra options for io(), e.g. { transports: ["websocket"] }.
+ * @property {number} [timeoutMs] How long join() waits for `joined` (default 10000).
+ * @property {number} [waitingTimeoutMs] How long join() waits in a waiting room to be admitted
+ *   (default 300000; 0 = no limit).
+ * @property {boolean} [waitingRoom] When the meeting has a waiting room, queue in it and join
+ *   once admitted (default true); false rejects join() instead.
+ * @property {boolean} [rejoin] After a lost connection, socket.io-client reconnects and the Bot
+ *   joins its meeting again, as the same name, host and invite (default true).
+ */
+
+/**
+ * @typedef {Object} JoinOptions
+ * @property {string} [adminToken] Join as host (the meeting's admin token).
+ * @property {string} [inviteToken] A one-use invite (lets its holder past a lock).
+ * @property {number} [timeoutMs]
+ */
+
+function socketError(message, event = "error") {
+  const text = String(message || "Refused");
+  const status = /not found|ended/i.test(text) ? 404 : /denied|declined/i.test(text) ? 403 : 400;
+  return new OnepizzaError(status, text, { body: { event, message: text } });
+}
+
+async function loadIo() {
+  try {
+    const module = await import("socket.io-client");
+    return module.io || module.default;
+  } catch (error) {
+    throw new TypeError(
+      "socket.io-client is not installed: npm install socket.io-client, or pass { io } to the Bot",
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * One participant of one meeting at a time. Every server event reaches the listeners added
+ * with on(); join() resolves with the `joined` payload.
+ */
+export class Bot {
+  /** @param {BotOptions} [options] */
+  constructor(options = {}) {
+    this.baseUrl = (options.baseUrl || (typeof location !== "undefined" ? location.origin : "")).replace(/\/+$/, "");
+    if (!this.baseUrl) throw new TypeError("baseUrl is required outside a browser");
+    this.name = options.name || "Bot";
+    this.timeoutMs = options.timeoutMs ?? 10000;
+    this.waitingTimeoutMs = options.waitingTimeoutMs ?? 300000;
+    this.waitingRoom = options.waitingRoom ?? true;
+    this.rejoin = options.rejoin ?? true;
+    this._io = options.io || null;
+    this._socketOptions = options.socketOptions || {};
+    /** @type {*} The socket.io-client Socket (null before join()). */
+    this.socket = null;
+    /** @type {string|null} */
+    this.meetingId = null;
+    /** @type {string|null} This participant's id (a new one after each rejoin). */
+    this.participantId = null;
+    /** @type {JoinedPayload|null} The last `joined` payload. */
+    this.joined = null;
+    /** @type {Map<string, Set<Function>>} */
+    this._listeners = new Map();
+    this._joinPayload = null; // what join-meeting sent, while the Bot means to be in the meeting
+    this._resumeToken = null;
+  }
+
+  /** Connected and in the meeting. @returns {boolean} */
+  get connected() {
+    return Boolean(this.socket && this.socket.connected && this.participantId);
+  }
+
+  /**
+   * Listen to a server event (SERVER_EVENTS) or a Bot event (BOT_EVENTS); "*" gets every
+   * event as (event, payload). Returns a function that removes the listener.
+   * @param {string} event
+   * @param {Function} listener
+   * @returns {() => void}
+   */
+  on(event, listener) {
+    if (!this._listeners.has(event)) this._listeners.set(event, new Set());
+    this._listeners.get(event).add(listener);
+    return () => this.off(event, listener);
+  }
+
+  /** @param {string} event @param {Function} listener */
+  off(event, listener) {
+    const set = this._listeners.get(event);
+    if (set) set.delete(listener);
+  }
+
+  /**
+   * The next `event` whose payload passes `test`, within `timeoutMs` (default this.timeoutMs).
+   * @param {string} event
+   * @param {(payload: *) => boolean} [test]
+   * @param {number} [timeoutMs]
+   * @returns {Promise<*>}
+   */
+  waitFor(event, test = () => true, timeoutMs = this.timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        stop();
+        reject(new OnepizzaError(408, `No ${event} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const stop = this.on(event, (payload) => {
+        let passed = false;
+        try {
+          passed = test(payload);
+        } catch (error) {
+          clearTimeout(timer);
+          stop();
+          reject(error);
+          return;
+        }
+        if (passed) {
+          clearTimeout(timer);
+          stop();
+          resolve(payload);
+        }
+      });
+    });
+  }
+
+  /** @private */
+  _deliver(event, payload) {
+    for (const [name, args] of [
+      [event, [payload]],
+      ["*", [event, payload]],
+    ]) {
+      for (const listener of [...(this._listeners.get(name) || [])]) {
+        try {
+          listener(...args);
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      }
+    }
+  }
+
+  /** @private */
+  async _connect() {
+    if (this.socket) return this.socket;
+    const io = this._io || (this._io = await loadIo());
+    const socket = io(this.baseUrl, { transports: ["websocket"], ...this._socketOptions, autoConnect: false });
+    this.socket = socket;
+    for (const event of SERVER_EVENTS) {
+      socket.on(event, (payload) => this._onServerEvent(event, payload));
+    }
+    socket.on("disconnect", (reason) => {
+      this.participantId = null;
+      if (this._joinPayload) this._deliver("disconnected", { reason: String(reason) });
+    });
+    socket.on("connect", () => {
+      if (this._joinPayload && this._everConnected && this.rejoin) this._rejoin();
+      this._everConnected = true;
+    });
+    await new Promise((resolve, reject) => {
+      const done = (error) => {
+        socket.off("connect", ok);
+        socket.off("connect_error", failed);
+        clearTimeout(timer);
+        if (error) {
+          socket.disconnect();
+          this.socket = null;
+          reject(error);
+        } else resolve();
+      };
+      const ok = () => done();
+      const failed = (error) => done(new OnepizzaError(0, `Cannot connect to ${this.baseUrl}: ${error.message}`, { cause: error }));
+      const timer = setTimeout(() => failed(new Error("timed out")), this.timeoutMs);
+      socket.on("connect", ok);
+      socket.on("connect_error", failed);
+      socket.connect();
+    });
+    return socket;
+  }
+
+  /** @private */
+  _onServerEvent(event, payload) {
+    if (event === "joined" && payload) {
+      this.joined = payload;
+      this.participantId = payload.participantId;
+      this._resumeToken = payload.resumeToken || this._resumeToken;
+    } else if (event === "meeting:ended" || event === "admin:kick") {
+      this._joinPayload = null; // over: nothing to rejoin
+    }
+    this._deliver(event, payload);
+  }
+
+  /** @private Rejoin after socket.io-client reconnected. */
+  async _rejoin() {
+    const payload = { ...this._joinPayload };
+    if (this._resumeToken) payload.resumeToken = this._resumeToken;
+    try {
+      const joined = await this._emitJoin(payload, this.timeoutMs);
+      this._deliver("rejoined", joined);
+    } catch (error) {
+      this._joinPayload = null;
+      this._deliver("rejoin:failed", { reason: error.message, error });
+    }
+  }
+
+  /**
+   * Emit join-meeting and settle on `joined` (resolve) or `error` (reject).
+   * @private
+   */
+  _emitJoin(payload, timeoutMs) {
+    const socket = this.socket;
+    return new Promise((resolve, reject) => {
+      const finish = (error, joined) => {
+        clearTimeout(timer);
+        socket.off("joined", onJoined);
+        socket.off("error", onError);
+        socket.off("disconnect", onDisconnect);
+        if (error) reject(error);
+        else resolve(joined);
+      };
+      const onJoined = (joined) => finish(null, joined);
+      const onError = (data) => finish(socketError(data && data.message));
+      const onDisconnect = (reason) => finish(new OnepizzaError(0, `Disconnected while joining: ${reason}`));
+      const timer = setTimeout(
+        () => finish(new OnepizzaError(408, `No answer to join-meeting within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      socket.on("joined", onJoined);
+      socket.on("error", onError);
+      socket.on("disconnect", onDisconnect);
+      socket.emit("join-meeting", payload);
+    });
+  }
+
+  /**
+   * Wait in the meeting's waiting room until admitted (resolve) or denied (reject).
+   * @private
+   */
+  _waitToBeAdmitted(meetingId) {
+    const socket = this.socket;
+    const limit = this.waitingTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const finish = (error) => {
+        clearTimeout(timer);
+        socket.off("waiting-room:admitted", onAdmitted);
+        socket.off("waiting-room:denied", onDenied);
+        socket.off("error", onError);
+        socket.off("disconnect", onDisconnect);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onAdmitted = () => finish(null);
+      const onDenied = (data) => finish(socketError((data && data.message) || "Denied", "waiting-room:denied"));
+      const onError = (data) => finish(socketError(data && data.message));
+      const onDisconnect = (reason) => finish(new OnepizzaError(0, `Disconnected while waiting: ${reason}`));
+      const timer = limit > 0 ? setTimeout(() => finish(new OnepizzaError(408, `Not admitted within ${limit} ms`)), limit) : null;
+      socket.on("waiting-room:admitted", onAdmitted);
+      socket.on("waiting-room:denied", onDenied);
+      socket.on("error", onError);
+      socket.on("disconnect", onDisconnect);
+      socket.emit("waiting-room:join", { meetingId, name: this.name });
+    });
+  }
+
+  /**
+   * Connect (if needed) and join a meeting; resolve with the `joined` payload, or reject with an
+   * OnepizzaError carrying the server's message (404: not found or ended; 400: locked, full,
+   * scheduled, ...; 403: denied entry from a waiting room; 408: no answer in time; 0: no connection).
+   * @param {string} meetingId
+   * @param {JoinOptions} [options]
+   * @returns {Promise<JoinedPayload>}
+   */
+  async join(meetingId, options = {}) {
+    if (!meetingId) throw new TypeError("meetingId is required");
+    await this._connect();
+    const payload = {
+      meetingId,
+      name: this.name,
+      isAdmin: Boolean(options.adminToken),
+      adminToken: options.adminToken || null,
+    };
+    if (options.inviteToken) payload.inviteToken = options.inviteToken;
+    const timeoutMs = options.timeoutMs ?? this.timeoutMs;
+    this._resumeToken = null;
+    let joined;
+    try {
+      joined = await this._emitJoin(payload, timeoutMs);
+    } catch (error) {
+      if (!this.waitingRoom || !/waiting-room:join/.test(error.message)) throw error;
+      await this._waitToBeAdmitted(meetingId);
+      joined = await this._emitJoin(payload, timeoutMs);
+    }
+    this.meetingId = meetingId;
+    this._joinPayload = payload;
+    return joined;
+  }
+
+  /**
+   * Send any client event of the spec (§10-§12).
+   * @param {string} event
+   * @param {*} [payload]
+   */
+  emit(event, payload) {
+    if (!this.socket || !this.socket.connected) throw new OnepizzaError(0, "Not connected: join a meeting first");
+    this.socket.emit(event, payload);
+  }
+
+  /**
+   * Send a chat message (at most 2000 characters); `replyTo` is a message id.
+   * @param {string} text
+   * @param {{ replyTo?: string }} [options]
+   */
+  chat(text, options = {}) {
+    this.emit("chat:message", { text, replyTo: options.replyTo ?? null });
+  }
+
+  /** React to a chat message. @param {string} msgId @param {string} emoji */
+  chatReact(msgId, emoji) {
+    this.emit("chat:react", { msgId, emoji });
+  }
+
+  /** A floating reaction: 👍 ❤️ 😂 🎉 👏. @param {string} emoji */
+  react(emoji) {
+    this.emit("react", { emoji });
+  }
+
+  /** @param {boolean} [raised] */
+  raiseHand(raised = true) {
+    this.emit("raise-hand", { isHandRaised: raised });
+  }
+
+  /** Announce your microphone state. @param {boolean} isMuted */
+  setMuted(isMuted) {
+    this.emit("media:toggle-audio", { isMuted });
+  }
+
+  /** Announce your camera state. @param {boolean} isVideoOff */
+  setVideoOff(isVideoOff) {
+    this.emit("media:toggle-video", { isVideoOff });
+  }
+
+  /** @param {boolean} isScreenSharing */
+  setScreenSharing(isScreenSharing) {
+    this.emit("media:screen-share", { isScreenSharing });
+  }
+
+  /** Live caption text for everyone else. @param {string} text @param {boolean} [final] */
+  caption(text, final = true) {
+    this.emit("captions:update", { pid: this.participantId, text, final });
+  }
+
+  /** Host only: admit someone from the waiting room. @param {string} socketId */
+  admit(socketId) {
+    this.emit("waiting-room:admit", { meetingId: this.meetingId, socketId });
+  }
+
+  /** Host only: turn someone in the waiting room away. @param {string} socketId */
+  deny(socketId) {
+    this.emit("waiting-room:deny", { meetingId: this.meetingId, socketId });
+  }
+
+  /** Leave the meeting and close the connection. */
+  async leave() {
+    this._joinPayload = null;
+    const socket = this.socket;
+    this.socket = null;
+    this.meetingId = null;
+    this.participantId = null;
+    if (!socket) return;
+    if (socket.connected) {
+      await new Promise((resolve) => {
+        socket.once("disconnect", () => resolve());
+        socket.disconnect();
+      });
+    } else {
+      socket.disconnect();
+    }
+  }
+}
+
+/**
+ * Connect a Bot and join a meeting in one call; resolves with the Bot once `joined` arrived
+ * (its payload is `bot.joined`), rejects with an OnepizzaError on the server's `error`.
+ * @param {BotOptions & JoinOptions & { meetingId: string }} options
+ * @returns {Promise<Bot>}
+ */
+export async function joinMeeting(options) {
+  const bot = new Bot(options);
+  try {
+    await bot.join(options.meetingId, options);
+  } catch (error) {
+    await bot.leave();
+    throw error;
+  }
+  return bot;
+}
+
+export { OnepizzaError };
+export default Bot;

@@ -1,0 +1,1042 @@
+// onepizza JavaScript SDK: a hand-written, dependency-free ES module for the whole REST API
+// (spec §1-§21). It runs in browsers (session cookie, same origin) and in Node 18+ (an API
+// key, or a session kept in an in-memory cookie jar). The Socket.IO helper is ./bot.js.
+//
+//   import { Onepizza, OnepizzaError } from "./onepizza.js";
+//   const op = new Onepizza({ baseUrl: "https://onepizza.io", apiKey: "mk_..." });
+//   const meeting = await op.meetings.create({ title: "Standup" });
+//   await op.meetings.end(meeting.meetingId);   // the admin token from create() is remembered
+//
+// Every method returns the server's JSON body as documented (e.g. op.keys.list() gives
+// { keys: [...] }) and rejects with an OnepizzaError for any 4xx/5xx answer.
+
+/**
+ * @typedef {Object} ClientOptions
+ * @property {string} [baseUrl] Server origin, e.g. "https://onepizza.io". Empty (the default) means
+ *   the page's own origin (browser only).
+ * @property {string} [apiKey] An account API key ("mk_..."), sent as the x-api-key header.
+ *   Without one, calls are authenticated by the session cookie (see auth.login()).
+ * @property {RequestCredentials} [credentials] fetch() credentials mode (default "same-origin";
+ *   "include" for a cookie session with a server on another origin that allows yours).
+ * @property {boolean} [cookieJar] Keep the session cookie in memory and send it back (default:
+ *   true outside a browser, where fetch() keeps no cookies; browsers keep them themselves).
+ * @property {number} [timeoutMs] Abort a request after this many milliseconds (default 30000; 0 = never).
+ * @property {typeof fetch} [fetch] A fetch implementation (default: globalThis.fetch).
+ * @property {Record<string, string>} [adminTokens] Known meeting admin tokens, by meeting id.
+ */
+
+/**
+ * @typedef {Object} RequestOptions
+ * @property {Record<string, string|number|boolean|null|undefined>} [query] Query-string values
+ *   (null/undefined ones are left out).
+ * @property {*} [body] A JSON body (sent with Content-Type: application/json).
+ * @property {FormData} [form] A multipart body instead of JSON.
+ * @property {string} [adminToken] Sent as the x-admin-token header.
+ * @property {"json"|"text"|"blob"|"arrayBuffer"|"response"} [as] How to read a successful answer (default "json").
+ * @property {AbortSignal} [signal] Abort the request.
+ */
+
+/** @typedef {{ error: string, details?: Object<string, *> }} ErrorBody */
+/** @typedef {{ message: string }} MessageResponse */
+
+// --- §1 accounts -----------------------------------------------------------------------------
+
+/**
+ * @typedef {Object} RegisterRequest
+ * @property {string} email
+ * @property {string} password At least 8 characters.
+ * @property {"personal"|"company"} [accountType] Default "personal".
+ * @property {string} [companyName] Required when accountType is "company".
+ */
+/**
+ * @typedef {Object} RegisterResponse
+ * @property {string} message "Account created"
+ * @property {string} email
+ * @property {string} apiKey The account's first API key ("mk_..."), shown only here.
+ * @property {"personal"|"company"} accountType
+ * @property {string} [inviteCode] A company owner's invite code.
+ */
+/**
+ * @typedef {Object} Profile
+ * @property {number} id
+ * @property {string} email
+ * @property {"personal"|"company"} accountType
+ * @property {string} balance Money as a string, e.g. "25.0000".
+ * @property {number|null} company_id
+ * @property {boolean} is_admin
+ * @property {string} created_at ISO-8601 UTC.
+ */
+/** @typedef {Profile & { message: string }} LoginResponse */
+/** @typedef {{ valid: boolean }} ResetTokenCheck */
+
+// --- §2 API keys, §14 companies ----------------------------------------------------------------
+
+/**
+ * @typedef {Object} ApiKey
+ * @property {number} id
+ * @property {string} key Masked in lists; in full only in the answer to keys.create().
+ * @property {string|null} label
+ * @property {boolean} is_active
+ * @property {string} created_at
+ * @property {string|null} [last_used_at]
+ */
+/** @typedef {{ keys: ApiKey[] }} ApiKeyList */
+/** @typedef {{ message: string, companyId: number, companyName: string }} JoinedCompany */
+/** @typedef {{ id: number, email: string, role: "owner"|"member", joined_at: string|null }} Member */
+/** @typedef {{ members: Member[] }} MemberList */
+
+// --- §3-§8 meetings ----------------------------------------------------------------------------
+
+/**
+ * @typedef {Object} MeetingSettings
+ * @property {boolean} muteOnJoin
+ * @property {boolean} videoOffOnJoin
+ * @property {number} maxParticipants 1 to 100.
+ * @property {boolean} locked
+ * @property {boolean} waitingRoom
+ */
+/**
+ * @typedef {Object} CreateMeetingRequest
+ * @property {string} [title] Default "Untitled Meeting".
+ * @property {string|Date} [scheduledAt] A future time (ISO-8601 string or Date); omitted = active now.
+ * @property {boolean} [muteOnJoin]
+ * @property {boolean} [videoOffOnJoin]
+ * @property {number} [maxParticipants] 1 to 100 (default 50).
+ * @property {boolean} [waitingRoom]
+ */
+/**
+ * @typedef {Object} CreatedMeeting
+ * @property {string} meetingId
+ * @property {string} adminToken Host powers for this meeting (x-admin-token); remembered by the client.
+ * @property {string} joinUrl A path, e.g. "/join/abc-defg-hij".
+ * @property {string} title
+ * @property {string} [scheduledAt] ISO-8601 with milliseconds, for a scheduled meeting.
+ * @property {"active"|"scheduled"} status
+ * @property {MeetingSettings} settings
+ */
+/** @typedef {{ meetingId: string, adminToken: string, joinUrl: string, title: string }} GuestMeeting */
+/**
+ * @typedef {Object} MeetingSummary
+ * @property {string} meetingId
+ * @property {string} title
+ * @property {"active"|"scheduled"} status
+ * @property {string} [scheduledAt]
+ * @property {number} [participantCount]
+ * @property {number} createdAt Epoch milliseconds.
+ */
+/** @typedef {{ meetings: MeetingSummary[] }} MeetingList */
+/**
+ * @typedef {Object} Participant
+ * @property {string} participantId
+ * @property {string} name
+ * @property {boolean} isMuted
+ * @property {boolean} isVideoOff
+ * @property {boolean} isScreenSharing
+ * @property {number} joinedAt Epoch milliseconds.
+ */
+/**
+ * @typedef {Object} MeetingDetails
+ * @property {string} meetingId
+ * @property {string} title
+ * @property {"active"|"scheduled"|"ended"} status
+ * @property {string} [scheduledAt]
+ * @property {number} createdAt
+ * @property {number} participantCount
+ * @property {Participant[]} participants
+ * @property {MeetingSettings} settings
+ */
+/** @typedef {{ message: string, meetingId: string }} MeetingEnded */
+/** @typedef {Partial<MeetingSettings> & { title?: string }} SettingsChanges */
+/** @typedef {{ meetingId: string, settings: MeetingSettings }} SettingsUpdated */
+/** @typedef {{ meetingId: string, locked: boolean }} LockState */
+/** @typedef {{ joinUrl: string, inviteToken: string }} Invite */
+/** @typedef {{ message: string, participantId: string }} ParticipantAction */
+/** @typedef {{ message: string, count: number }} MuteAllResult */
+/**
+ * @typedef {Object} HistoryEntry
+ * @property {number} id
+ * @property {string} meeting_id
+ * @property {string} title
+ * @property {string|null} started_at
+ * @property {string|null} ended_at
+ * @property {string} duration_minutes e.g. "30.00"
+ * @property {number} peak_participants
+ * @property {string} cost_usd e.g. "0.0120"
+ */
+/** @typedef {{ meetings: HistoryEntry[] }} MeetingHistory */
+/** @typedef {{ limit?: number, offset?: number }} Page limit 1-200 (default 50), offset from 0. */
+
+// --- §19 transcripts, §20 recordings -----------------------------------------------------------
+
+/** @typedef {{ participant_name: string, text: string, created_at: string }} TranscriptMessage */
+/** @typedef {{ messages: TranscriptMessage[] }} Transcript */
+/** @typedef {{ id: number, filename: string, size_bytes: number, created_at: string }} Recording */
+/** @typedef {{ recordings: Recording[] }} RecordingList */
+
+// --- §9 webhooks -------------------------------------------------------------------------------
+
+/** @typedef {"meeting.ended"|"participant.joined"|"participant.left"} WebhookEvent */
+/** @typedef {{ id: number, url: string, events: WebhookEvent[], created_at: string }} Webhook */
+/** @typedef {Webhook & { secret: string }} CreatedWebhook The secret signs every delivery; shown only here. */
+/** @typedef {{ webhooks: Webhook[] }} WebhookList */
+/**
+ * @typedef {Object} WebhookDelivery
+ * @property {string} id A UUID.
+ * @property {WebhookEvent} event
+ * @property {"pending"|"delivered"|"failed"} status
+ * @property {number} attempts
+ * @property {number|null} last_response_code
+ * @property {string|null} last_error
+ * @property {string|null} next_retry_at
+ * @property {string} created_at
+ * @property {string|null} delivered_at
+ */
+/** @typedef {{ deliveries: WebhookDelivery[] }} WebhookDeliveryList */
+
+// --- §13 ICE, §15 billing, §21 health ----------------------------------------------------------
+
+/** @typedef {{ urls: string|string[], username?: string, credential?: string }} IceServer */
+/** @typedef {{ iceServers: IceServer[] }} IceServers */
+/** @typedef {{ id: number, amount_usd: string, type: string, description: string, created_at: string }} Transaction */
+/** @typedef {{ balance: string, transactions: Transaction[] }} BillingHistory */
+/** @typedef {{ limit?: number, offset?: number, before?: number }} BillingHistoryQuery before: a transaction id, for the page before it. */
+/** @typedef {{ url: string }} CheckoutSession */
+/** @typedef {{ address: string }} UsdcAddress */
+/** @typedef {{ status: string, db?: string }} HealthStatus */
+
+// --- admin (§15 settings and credits, §18 analytics) ------------------------------------------
+
+/**
+ * @typedef {Object} PlatformSettings Money values as strings, e.g. { rate_per_participant_minute: "0.0040" }.
+ * @property {string} rate_per_participant_minute
+ * @property {string} low_balance_threshold
+ */
+/** @typedef {Object<string, number|string>} PlatformSettingsChanges e.g. { rate_per_participant_minute: 0.005 } */
+/**
+ * @typedef {Object} CreditRequest Exactly one of email and userId.
+ * @property {string} [email]
+ * @property {number} [userId]
+ * @property {number} amountUsd Positive, at most 4 decimals.
+ * @property {string} reason
+ */
+/** @typedef {{ userId: number, email: string, companyId: number|null, balance: string }} CreditResult */
+/**
+ * @typedef {Object} LedgerRow
+ * @property {number} id
+ * @property {number|null} user_id
+ * @property {number|null} company_id
+ * @property {string|null} email
+ * @property {string} amount_usd
+ * @property {string} type
+ * @property {string} description
+ * @property {string|null} meeting_id
+ * @property {string} created_at
+ */
+/** @typedef {{ transactions: LedgerRow[], limit: number, offset: number }} LedgerPage */
+/**
+ * @typedef {Object} TransactionsQuery
+ * @property {number} [userId]
+ * @property {number} [companyId]
+ * @property {"stripe_topup"|"usdc_deposit"|"meeting_charge"|"admin_credit"|"refund"|"company_transfer"} [type]
+ * @property {number} [limit]
+ * @property {number} [offset]
+ */
+/** @typedef {{ days?: number }} DaysQuery A window of 1 to 365 days. */
+/** @typedef {{ features: {feature: string, total_uses: number, unique_users: number, active_days: number}[], days: number }} FeaturesReport */
+/** @typedef {{ errors: {event_type: string, route: string|null, message: string|null, count: number, last_seen: string}[], days: number }} ErrorsReport */
+/** @typedef {{ activeMeetings: number, totalParticipants: number, activeRecordings: number, activeScreenShares: number, meetingList: {id: string, title: string, participantCount: number, duration: number, isRecording: boolean}[] }} RealtimeReport */
+/** @typedef {{ retention: {week: string, users: number, retained: number}[] }} RetentionReport */
+/** @typedef {{ uptimeSeconds: number, memoryMB: number, heapUsedMB: number, heapTotalMB: number, dbPoolTotal: number, dbPoolIdle: number, dbPoolWaiting: number, activeMeetings: number, scheduledMeetings: number }} ServerHealthReport */
+/** @typedef {{ peakHours: {dow: number, hour: number, count: number}[], days: number }} PeakHoursReport */
+/** @typedef {{ users: number, companies: number, meetings: {active: number, scheduled: number, ended: number}, revenue: string, charges: string }} OverviewReport */
+/** @typedef {{ id: number, email: string, accountType: string, balance: string, company_id: number|null, is_admin: boolean, created_at: string, meetings: number }} AdminUser */
+/** @typedef {{ users: AdminUser[], total: number, limit: number, offset: number }} UsersReport */
+/** @typedef {{ trends: {date: string, meetings: number, participants: number, revenue: string}[], days: number }} TrendsReport */
+/**
+ * @typedef {Object} ClientErrorReport
+ * @property {string} type 1-30 of a-z and _, e.g. "webrtc" (recorded as "error.webrtc").
+ * @property {string} message
+ * @property {string} [route]
+ * @property {string} [meetingId]
+ */
+
+const DEFAULT_TIMEOUT_MS = 30000;
+const IN_BROWSER = typeof document !== "undefined";
+const NO_BODY_METHODS = new Set(["GET", "HEAD"]);
+
+/**
+ * An error answer of the API (any 4xx/5xx), or a request that got no answer (status 0).
+ * `message` is the server's `error` text.
+ */
+export class OnepizzaError extends Error {
+  /**
+   * @param {number} status HTTP status (0: no answer: network failure, timeout or abort).
+   * @param {string} message The server's `error` text.
+   * @param {{ details?: Object<string, *>|null, retryAfter?: number|null, body?: *, cause?: * }} [extra]
+   */
+  constructor(status, message, extra = {}) {
+    super(message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = "OnepizzaError";
+    /** @type {number} */
+    this.status = status;
+    /** @type {Object<string, *>|null} Field → messages, for a validation error (400). */
+    this.details = extra.details ?? null;
+    /** @type {number|null} Seconds to wait before trying again (429, from Retry-After). */
+    this.retryAfter = extra.retryAfter ?? null;
+    /** @type {*} The whole parsed error body (or its text when it was not JSON). */
+    this.body = extra.body ?? null;
+  }
+}
+
+function queryString(query) {
+  if (!query) return "";
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null) params.append(name, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+function segment(value, what) {
+  if (value === undefined || value === null || value === "") {
+    throw new TypeError(`${what} is required`);
+  }
+  return encodeURIComponent(String(value));
+}
+
+function withoutUndefined(object) {
+  const out = {};
+  for (const [key, value] of Object.entries(object || {})) {
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+function retryAfterSeconds(header) {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return seconds;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - Date.now()) / 1000));
+}
+
+async function errorFrom(response) {
+  const text = await response.text().catch(() => "");
+  let body = text;
+  let message = "";
+  let details = null;
+  try {
+    body = JSON.parse(text);
+    if (body && typeof body === "object") {
+      message = typeof body.error === "string" ? body.error : "";
+      details = body.details ?? null;
+    }
+  } catch {
+    // not JSON (a proxy's error page, say): keep the start of the text
+  }
+  if (!message) message = text.slice(0, 200).trim() || response.statusText || `HTTP ${response.status}`;
+  const retryAfter = retryAfterSeconds(response.headers.get("Retry-After"));
+  return new OnepizzaError(response.status, message, { details, retryAfter, body });
+}
+
+/** A minimal cookie jar for Node: name → value of the cookies the server set. */
+class CookieJar {
+  constructor() {
+    /** @type {Map<string, string>} */
+    this.cookies = new Map();
+  }
+
+  /** @param {Headers} headers */
+  store(headers) {
+    const lines = typeof headers.getSetCookie === "function" ? headers.getSetCookie() : [];
+    for (const line of lines) {
+      const [pair, ...attributes] = line.split(";");
+      const at = pair.indexOf("=");
+      if (at <= 0) continue;
+      const name = pair.slice(0, at).trim();
+      const value = pair.slice(at + 1).trim();
+      const expired = attributes.some((a) => /^\s*max-age\s*=\s*(0|-\d+)\s*$/i.test(a));
+      if (!value || expired) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  header() {
+    return [...this.cookies].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+}
+
+/**
+ * The REST client. Methods are grouped by resource: auth, keys, company, meetings, recordings,
+ * webhooks, billing, health, admin; plus iceServers() and reportClientError().
+ */
+export class Onepizza {
+  /** @param {ClientOptions} [options] */
+  constructor(options = {}) {
+    /** @type {string} */
+    this.baseUrl = (options.baseUrl || "").replace(/\/+$/, "");
+    /** @type {string|undefined} */
+    this.apiKey = options.apiKey || undefined;
+    /** @type {Map<string, string>} Admin tokens of meetings this client created (or was given). */
+    this.adminTokens = new Map(Object.entries(options.adminTokens || {}));
+    this.credentials = options.credentials || "same-origin";
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this._fetch = options.fetch || globalThis.fetch.bind(globalThis);
+    this._jar = (options.cookieJar ?? !IN_BROWSER) ? new CookieJar() : null;
+    if (!this.baseUrl && !IN_BROWSER) {
+      throw new TypeError("baseUrl is required outside a browser (e.g. http://localhost:3000)");
+    }
+    this.auth = new AuthApi(this);
+    this.keys = new KeysApi(this);
+    this.company = new CompanyApi(this);
+    this.meetings = new MeetingsApi(this);
+    this.recordings = new RecordingsApi(this);
+    this.webhooks = new WebhooksApi(this);
+    this.billing = new BillingApi(this);
+    this.health = new HealthApi(this);
+    this.admin = new AdminApi(this);
+  }
+
+  /**
+   * The absolute URL of an API path (for links: downloads work with the session cookie).
+   * @param {string} path e.g. "/api/recordings/1/download"
+   * @param {RequestOptions["query"]} [query]
+   * @returns {string}
+   */
+  url(path, query) {
+    return `${this.baseUrl}${path}${queryString(query)}`;
+  }
+
+  /**
+   * Send one request; resolve with the answer read as `options.as` (JSON by default), or
+   * reject with an OnepizzaError. Every other method goes through here.
+   * @param {string} method
+   * @param {string} path
+   * @param {RequestOptions} [options]
+   * @returns {Promise<*>}
+   */
+  async request(method, path, options = {}) {
+    method = method.toUpperCase();
+    const headers = { Accept: "application/json" };
+    if (this.apiKey) headers["x-api-key"] = this.apiKey;
+    if (options.adminToken) headers["x-admin-token"] = options.adminToken;
+    if (this._jar && this._jar.cookies.size) headers.Cookie = this._jar.header();
+    let body;
+    if (options.form !== undefined) {
+      body = options.form; // fetch sets the multipart Content-Type with its boundary
+    } else if (!NO_BODY_METHODS.has(method)) {
+      // Always JSON on writes: the server's CSRF rule for cookie sessions expects it.
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.body === undefined ? {} : options.body);
+    }
+    const signals = [options.signal, this.timeoutMs > 0 ? AbortSignal.timeout(this.timeoutMs) : null];
+    const active = signals.filter(Boolean);
+    const signal = active.length > 1 && AbortSignal.any ? AbortSignal.any(active) : active[0];
+    let response;
+    try {
+      response = await this._fetch(this.url(path, options.query), {
+        method,
+        headers,
+        body,
+        credentials: this.credentials,
+        signal,
+      });
+    } catch (error) {
+      const timedOut = error && (error.name === "TimeoutError" || error.name === "AbortError");
+      const what = timedOut ? "Request aborted or timed out" : "Network error";
+      throw new OnepizzaError(0, `${what}: ${method} ${path}`, { cause: error });
+    }
+    if (this._jar) this._jar.store(response.headers);
+    if (!response.ok) throw await errorFrom(response);
+    const as = options.as || "json";
+    if (as === "response") return response;
+    if (as === "text") return response.text();
+    if (as === "blob") return response.blob();
+    if (as === "arrayBuffer") return response.arrayBuffer();
+    const text = await response.text();
+    if (!text) return null;
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new OnepizzaError(response.status, "The server's answer is not JSON", { body: text, cause: error });
+    }
+  }
+
+  /** @param {string} meetingId @param {string} [adminToken] @returns {string|undefined} */
+  adminTokenFor(meetingId, adminToken) {
+    return adminToken || this.adminTokens.get(meetingId);
+  }
+
+  /**
+   * §13: the STUN/TURN servers for RTCPeerConnection.
+   * @returns {Promise<IceServers>}
+   */
+  iceServers() {
+    return this.request("GET", "/api/config/ice-servers");
+  }
+
+  /**
+   * Report a browser-side failure (no account needed); it shows in the admin's errors report.
+   * @param {ClientErrorReport} report
+   * @returns {Promise<{ accepted: boolean }>}
+   */
+  reportClientError(report) {
+    return this.request("POST", "/api/client-errors", { body: withoutUndefined(report) });
+  }
+}
+
+class Group {
+  /** @param {Onepizza} client */
+  constructor(client) {
+    /** @protected */
+    this.client = client;
+  }
+}
+
+/** §1: accounts and sessions. Cookie-session endpoints: in Node the client keeps the cookie. */
+class AuthApi extends Group {
+  /**
+   * Create an account. The answer carries its first API key; with none set yet, the client
+   * takes it as its apiKey.
+   * @param {RegisterRequest} account
+   * @returns {Promise<RegisterResponse>}
+   */
+  async register(account) {
+    const result = await this.client.request("POST", "/api/auth/register", { body: withoutUndefined(account) });
+    if (!this.client.apiKey && result && result.apiKey && !IN_BROWSER) this.client.apiKey = result.apiKey;
+    return result;
+  }
+
+  /**
+   * Log in: the server sets the session cookie (kept by the browser, or by this client in Node).
+   * @param {string} email
+   * @param {string} password
+   * @returns {Promise<LoginResponse>}
+   */
+  login(email, password) {
+    return this.client.request("POST", "/api/auth/login", { body: { email, password } });
+  }
+
+  /** @returns {Promise<MessageResponse>} */
+  logout() {
+    return this.client.request("POST", "/api/auth/logout");
+  }
+
+  /**
+   * The logged-in user (401 without a session).
+   * @returns {Promise<Profile>}
+   */
+  me() {
+    return this.client.request("GET", "/api/auth/me");
+  }
+
+  /**
+   * Ask for a reset e-mail (answers the same whether or not the address has an account).
+   * @param {string} email
+   * @returns {Promise<MessageResponse>}
+   */
+  forgotPassword(email) {
+    return this.client.request("POST", "/api/auth/forgot-password", { body: { email } });
+  }
+
+  /**
+   * Is this reset token still usable? Rejects (400) when it is unknown, used or expired.
+   * @param {string} token
+   * @returns {Promise<ResetTokenCheck>}
+   */
+  checkResetToken(token) {
+    return this.client.request("GET", "/api/auth/reset-password", { query: { token } });
+  }
+
+  /**
+   * @param {string} token From the e-mail link.
+   * @param {string} password The new password (at least 8 characters).
+   * @returns {Promise<MessageResponse>}
+   */
+  resetPassword(token, password) {
+    return this.client.request("POST", "/api/auth/reset-password", { body: { token, password } });
+  }
+
+  /**
+   * @param {string} currentPassword
+   * @param {string} newPassword
+   * @returns {Promise<MessageResponse>}
+   */
+  changePassword(currentPassword, newPassword) {
+    return this.client.request("POST", "/api/auth/change-password", {
+      body: { currentPassword, newPassword },
+    });
+  }
+}
+
+/** §2: API keys of the logged-in user (session, or an API key of the same account). */
+class KeysApi extends Group {
+  /** @returns {Promise<ApiKeyList>} */
+  list() {
+    return this.client.request("GET", "/api/user/keys");
+  }
+
+  /**
+   * A new key; its full value is in this answer only.
+   * @param {string} [label]
+   * @returns {Promise<ApiKey>}
+   */
+  create(label) {
+    return this.client.request("POST", "/api/user/keys", { body: label === undefined ? {} : { label } });
+  }
+
+  /**
+   * Revoke a key: requests with it get 401 at once.
+   * @param {number} id
+   * @returns {Promise<MessageResponse>}
+   */
+  revoke(id) {
+    return this.client.request("DELETE", `/api/user/keys/${segment(id, "key id")}`);
+  }
+}
+
+/** §14: company workspaces. */
+class CompanyApi extends Group {
+  /**
+   * @param {string} inviteCode
+   * @returns {Promise<JoinedCompany>}
+   */
+  join(inviteCode) {
+    return this.client.request("POST", "/api/company/join", { body: { inviteCode } });
+  }
+
+  /** The owner's view of the company's members. @returns {Promise<MemberList>} */
+  members() {
+    return this.client.request("GET", "/api/company/members");
+  }
+
+  /**
+   * @param {number} memberId
+   * @returns {Promise<MessageResponse>}
+   */
+  removeMember(memberId) {
+    return this.client.request("DELETE", `/api/company/members/${segment(memberId, "member id")}`);
+  }
+}
+
+/**
+ * §3-§8, §19: meetings. Host actions (end, settings, lock, invite, mute, kick...) send the
+ * meeting's admin token: the one given as `adminToken`, else the one remembered from create().
+ */
+class MeetingsApi extends Group {
+  /**
+   * Create an instant meeting, or a scheduled one with `scheduledAt` (needs an API key and credit).
+   * @param {CreateMeetingRequest} [meeting]
+   * @returns {Promise<CreatedMeeting>}
+   */
+  async create(meeting = {}) {
+    const body = withoutUndefined(meeting);
+    if (body.scheduledAt instanceof Date) body.scheduledAt = body.scheduledAt.toISOString();
+    const created = await this.client.request("POST", "/api/meetings", { body });
+    this.client.adminTokens.set(created.meetingId, created.adminToken);
+    return created;
+  }
+
+  /**
+   * §4: a guest meeting, no account needed (rate-limited per IP; not billed, not persisted).
+   * @param {{ title?: string }} [meeting]
+   * @returns {Promise<GuestMeeting>}
+   */
+  async createGuest(meeting = {}) {
+    const created = await this.client.request("POST", "/api/meetings/guest", { body: withoutUndefined(meeting) });
+    this.client.adminTokens.set(created.meetingId, created.adminToken);
+    return created;
+  }
+
+  /** Active and scheduled meetings of the API key's account. @returns {Promise<MeetingList>} */
+  list() {
+    return this.client.request("GET", "/api/meetings");
+  }
+
+  /** §5: scheduled meetings not yet started. @returns {Promise<MeetingList>} */
+  scheduled() {
+    return this.client.request("GET", "/api/meetings/scheduled/list");
+  }
+
+  /**
+   * §8: ended meetings with duration, peak and cost, newest first.
+   * @param {Page} [page]
+   * @returns {Promise<MeetingHistory>}
+   */
+  history(page = {}) {
+    return this.client.request("GET", "/api/meetings/history", { query: page });
+  }
+
+  /**
+   * @param {string} meetingId
+   * @returns {Promise<MeetingDetails>}
+   */
+  get(meetingId) {
+    return this.client.request("GET", `/api/meetings/${segment(meetingId, "meetingId")}`);
+  }
+
+  /**
+   * End an active meeting (everyone is disconnected and it is billed) or cancel a scheduled one.
+   * @param {string} meetingId
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<MeetingEnded>}
+   */
+  async end(meetingId, options = {}) {
+    const result = await this.host("DELETE", meetingId, "", options);
+    this.client.adminTokens.delete(meetingId);
+    return result;
+  }
+
+  /**
+   * The same as end(): DELETE /api/meetings/:meetingId.
+   * @param {string} meetingId
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<MeetingEnded>}
+   */
+  delete(meetingId, options = {}) {
+    return this.end(meetingId, options);
+  }
+
+  /**
+   * §6: change settings live (broadcast as meeting:settings-updated).
+   * @param {string} meetingId
+   * @param {SettingsChanges} changes
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<SettingsUpdated>}
+   */
+  updateSettings(meetingId, changes, options = {}) {
+    return this.host("PATCH", meetingId, "/settings", options, withoutUndefined(changes));
+  }
+
+  /** @param {string} meetingId @param {{ adminToken?: string }} [options] @returns {Promise<LockState>} */
+  lock(meetingId, options = {}) {
+    return this.host("POST", meetingId, "/lock", options);
+  }
+
+  /** @param {string} meetingId @param {{ adminToken?: string }} [options] @returns {Promise<LockState>} */
+  unlock(meetingId, options = {}) {
+    return this.host("POST", meetingId, "/unlock", options);
+  }
+
+  /**
+   * A one-use invite link (lets its holder past the lock).
+   * @param {string} meetingId
+   * @param {{ name?: string, adminToken?: string }} [options] name pre-fills the join page.
+   * @returns {Promise<Invite>}
+   */
+  invite(meetingId, options = {}) {
+    return this.host("POST", meetingId, "/invite", options, withoutUndefined({ name: options.name }));
+  }
+
+  /** §7 @param {string} meetingId @param {{ adminToken?: string }} [options] @returns {Promise<MuteAllResult>} */
+  muteAll(meetingId, options = {}) {
+    return this.host("POST", meetingId, "/mute-all", options);
+  }
+
+  /**
+   * @param {string} meetingId
+   * @param {string} participantId
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<ParticipantAction>}
+   */
+  mute(meetingId, participantId, options = {}) {
+    return this.host("POST", meetingId, `/participants/${segment(participantId, "participantId")}/mute`, options);
+  }
+
+  /**
+   * Ask a participant to unmute (they receive admin:unmute).
+   * @param {string} meetingId
+   * @param {string} participantId
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<ParticipantAction>}
+   */
+  unmute(meetingId, participantId, options = {}) {
+    return this.host("POST", meetingId, `/participants/${segment(participantId, "participantId")}/unmute`, options);
+  }
+
+  /**
+   * @param {string} meetingId
+   * @param {string} participantId
+   * @param {{ reason?: string, adminToken?: string }} [options]
+   * @returns {Promise<ParticipantAction>}
+   */
+  kick(meetingId, participantId, options = {}) {
+    const body = withoutUndefined({ reason: options.reason });
+    return this.host("POST", meetingId, `/participants/${segment(participantId, "participantId")}/kick`, options, body);
+  }
+
+  /**
+   * §19: the chat transcript as JSON.
+   * @param {string} meetingId
+   * @returns {Promise<Transcript>}
+   */
+  transcript(meetingId) {
+    return this.client.request("GET", `/api/meetings/${segment(meetingId, "meetingId")}/transcript`);
+  }
+
+  /**
+   * The transcript as the text file's content ("[14:30:00] Alice: Hello").
+   * @param {string} meetingId
+   * @returns {Promise<string>}
+   */
+  transcriptText(meetingId) {
+    return this.client.request("GET", `/api/meetings/${segment(meetingId, "meetingId")}/transcript/download`, {
+      as: "text",
+    });
+  }
+
+  /**
+   * The download link of the transcript file (for an <a href> in a logged-in page).
+   * @param {string} meetingId
+   * @returns {string}
+   */
+  transcriptDownloadUrl(meetingId) {
+    return this.client.url(`/api/meetings/${segment(meetingId, "meetingId")}/transcript/download`);
+  }
+
+  /** @private */
+  host(method, meetingId, suffix, options, body) {
+    const adminToken = this.client.adminTokenFor(meetingId, options && options.adminToken);
+    return this.client.request(method, `/api/meetings/${segment(meetingId, "meetingId")}${suffix}`, {
+      adminToken,
+      body,
+    });
+  }
+}
+
+/** §20: recordings of a meeting. */
+class RecordingsApi extends Group {
+  /**
+   * Upload a recording (multipart field "recording"; video/* or audio/*, at most 500 MB).
+   * @param {string} meetingId
+   * @param {Blob} file A Blob or File (in Node: new Blob([bytes], { type: "video/webm" })).
+   * @param {{ filename?: string }} [options] Default: the File's name, else "recording.webm".
+   * @returns {Promise<Recording>}
+   */
+  upload(meetingId, file, options = {}) {
+    const form = new FormData();
+    const filename = options.filename || (file && file.name) || "recording.webm";
+    form.append("recording", file, filename);
+    return this.client.request("POST", `/api/meetings/${segment(meetingId, "meetingId")}/recordings`, { form });
+  }
+
+  /**
+   * @param {string} meetingId
+   * @returns {Promise<RecordingList>}
+   */
+  list(meetingId) {
+    return this.client.request("GET", `/api/meetings/${segment(meetingId, "meetingId")}/recordings`);
+  }
+
+  /**
+   * The file's download link (works in a logged-in page; with an API key use download()).
+   * @param {number} id
+   * @returns {string}
+   */
+  downloadUrl(id) {
+    return this.client.url(`/api/recordings/${segment(id, "recording id")}/download`);
+  }
+
+  /**
+   * The file itself.
+   * @param {number} id
+   * @returns {Promise<Blob>}
+   */
+  download(id) {
+    return this.client.request("GET", `/api/recordings/${segment(id, "recording id")}/download`, { as: "blob" });
+  }
+
+  /**
+   * @param {number} id
+   * @returns {Promise<MessageResponse>}
+   */
+  delete(id) {
+    return this.client.request("DELETE", `/api/recordings/${segment(id, "recording id")}`);
+  }
+}
+
+/** §9: webhook endpoints and their delivery log. */
+class WebhooksApi extends Group {
+  /** @returns {Promise<WebhookList>} */
+  list() {
+    return this.client.request("GET", "/api/webhooks");
+  }
+
+  /**
+   * Register an endpoint; the answer's `secret` (shown only here) signs every delivery.
+   * @param {{ url: string, events: WebhookEvent[] }} webhook
+   * @returns {Promise<CreatedWebhook>}
+   */
+  create(webhook) {
+    return this.client.request("POST", "/api/webhooks", { body: webhook });
+  }
+
+  /**
+   * @param {number} id
+   * @returns {Promise<MessageResponse>}
+   */
+  delete(id) {
+    return this.client.request("DELETE", `/api/webhooks/${segment(id, "webhook id")}`);
+  }
+
+  /**
+   * The endpoint's deliveries, newest first.
+   * @param {number} id
+   * @param {Page} [page]
+   * @returns {Promise<WebhookDeliveryList>}
+   */
+  deliveries(id, page = {}) {
+    return this.client.request("GET", `/api/webhooks/${segment(id, "webhook id")}/deliveries`, { query: page });
+  }
+
+  /**
+   * Send a delivery again (answers 202 with the delivery, queued).
+   * @param {number} id
+   * @param {string} deliveryId
+   * @returns {Promise<WebhookDelivery>}
+   */
+  retry(id, deliveryId) {
+    const path = `/api/webhooks/${segment(id, "webhook id")}/deliveries/${segment(deliveryId, "delivery id")}/retry`;
+    return this.client.request("POST", path);
+  }
+}
+
+/** §15: balance, top-ups and the ledger (session). */
+class BillingApi extends Group {
+  /**
+   * @param {BillingHistoryQuery} [query]
+   * @returns {Promise<BillingHistory>}
+   */
+  history(query = {}) {
+    return this.client.request("GET", "/api/billing/history", { query });
+  }
+
+  /**
+   * A Stripe Checkout session; send the browser to its `url`.
+   * @param {number} amountUsd 5 to 1000, at most 2 decimals.
+   * @returns {Promise<CheckoutSession>}
+   */
+  stripeCheckout(amountUsd) {
+    return this.client.request("POST", "/api/billing/stripe/checkout", { body: { amountUsd } });
+  }
+
+  /** The account's USDC (ERC-20) deposit address. @returns {Promise<UsdcAddress>} */
+  usdcAddress() {
+    return this.client.request("GET", "/api/billing/usdc/address");
+  }
+}
+
+/** §21: health probes (no authentication). A 503 rejects with an OnepizzaError (status 503). */
+class HealthApi extends Group {
+  /** Full check, database included. @returns {Promise<HealthStatus>} */
+  check() {
+    return this.client.request("GET", "/health");
+  }
+
+  /** @returns {Promise<HealthStatus>} */
+  liveness() {
+    return this.client.request("GET", "/health/liveness");
+  }
+
+  /** @returns {Promise<HealthStatus>} */
+  readiness() {
+    return this.client.request("GET", "/health/readiness");
+  }
+}
+
+/** §18 analytics reports (platform admin session). */
+class AnalyticsApi extends Group {
+  /** @param {DaysQuery} [query] @returns {Promise<FeaturesReport>} */
+  features(query = {}) {
+    return this.report("features", query);
+  }
+
+  /** @param {DaysQuery} [query] @returns {Promise<ErrorsReport>} */
+  errors(query = {}) {
+    return this.report("errors", query);
+  }
+
+  /** @returns {Promise<RealtimeReport>} */
+  realtime() {
+    return this.report("realtime");
+  }
+
+  /** @returns {Promise<RetentionReport>} */
+  retention() {
+    return this.report("retention");
+  }
+
+  /** @returns {Promise<ServerHealthReport>} */
+  health() {
+    return this.report("health");
+  }
+
+  /** @param {DaysQuery} [query] Default 90 days. @returns {Promise<PeakHoursReport>} */
+  peakHours(query = {}) {
+    return this.report("peak-hours", query);
+  }
+
+  /** @returns {Promise<OverviewReport>} */
+  overview() {
+    return this.report("overview");
+  }
+
+  /** @param {Page} [page] @returns {Promise<UsersReport>} */
+  users(page = {}) {
+    return this.report("users", page);
+  }
+
+  /** @param {DaysQuery} [query] @returns {Promise<TrendsReport>} */
+  trends(query = {}) {
+    return this.report("trends", query);
+  }
+
+  /** @private */
+  report(name, query) {
+    return this.client.request("GET", `/admin/api/analytics/${name}`, { query });
+  }
+}
+
+/** The platform admin's endpoints (admin session: 401 without a session, 403 for anyone else). */
+class AdminApi extends Group {
+  /** @param {Onepizza} client */
+  constructor(client) {
+    super(client);
+    this.analytics = new AnalyticsApi(client);
+  }
+
+  /** @returns {Promise<PlatformSettings>} */
+  settings() {
+    return this.client.request("GET", "/admin/api/settings");
+  }
+
+  /**
+   * Change platform settings (only the ones given).
+   * @param {PlatformSettingsChanges} changes
+   * @returns {Promise<PlatformSettings>}
+   */
+  updateSettings(changes) {
+    return this.client.request("PATCH", "/admin/api/settings", { body: withoutUndefined(changes) });
+  }
+
+  /**
+   * Grant credit to an account, written to the ledger with the reason.
+   * @param {CreditRequest} grant
+   * @returns {Promise<CreditResult>}
+   */
+  credit(grant) {
+    return this.client.request("POST", "/admin/api/billing/credit", { body: withoutUndefined(grant) });
+  }
+
+  /**
+   * The whole ledger, newest first, optionally for one account or of one type.
+   * @param {TransactionsQuery} [query]
+   * @returns {Promise<LedgerPage>}
+   */
+  transactions(query = {}) {
+    return this.client.request("GET", "/admin/api/billing/transactions", { query });
+  }
+}
+
+export default Onepizza;
