@@ -102,8 +102,15 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     from aiohttp import web
 
     from onepizza.api.access_log import AccessLogger
+    from onepizza.api.pages import page_assets_problem
     from onepizza.app import create_app
 
+    problem = page_assets_problem(settings)
+    if problem and settings.production:
+        # Pages that cannot load their scripts are worse than no start (outside production,
+        # the routes log it as a warning).
+        print(f"onepizza: {problem}", file=sys.stderr)
+        return 2
     settings = settings.with_database(_database_url(settings))
     _apply_migrations(settings.database_url)
     app = create_app(settings)

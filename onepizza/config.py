@@ -66,6 +66,7 @@ class Settings:
     eth_start_block: int | None = None
     usdc_poll_interval: float = 15.0
     recordings_dir: Path = Path("recordings")
+    web_node_modules: Path | None = None  # the pages' npm packages (see api/pages.py)
     trust_proxy: int = 0
     rate_limits: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     max_body_bytes: int = 1024 * 1024
@@ -152,6 +153,7 @@ class Settings:
             eth_start_block=env.optional_integer("ETH_START_BLOCK", low=0, high=2**62),
             usdc_poll_interval=env.number("USDC_POLL_INTERVAL", 15.0, low=0.05, high=3600.0),
             recordings_dir=Path(env.text("RECORDINGS_DIR") or "recordings"),
+            web_node_modules=env.path("WEB_NODE_MODULES"),
             trust_proxy=env.trust_proxy(),
             rate_limits=env.rate_limits(),
             max_body_bytes=env.integer("MAX_BODY_BYTES", 1024 * 1024, low=1024, high=2**31),
@@ -218,6 +220,10 @@ class _Env:
         if not low <= value <= high:
             raise ConfigError(f"{name} must be between {low} and {high}, not {value}")
         return value
+
+    def path(self, name: str) -> Path | None:
+        raw = self.text(name)
+        return Path(raw).expanduser() if raw else None
 
     def items(self, name: str) -> list[str]:
         raw = self.text(name) or ""

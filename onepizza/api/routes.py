@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from aiohttp import web
 
 from onepizza.api.accounts import AccountHandlers
@@ -15,13 +13,12 @@ from onepizza.api.billing import BillingHandlers
 from onepizza.api.companies import CompanyHandlers
 from onepizza.api.health import HealthHandlers
 from onepizza.api.ice import IceHandlers
+from onepizza.api.keys import SETTINGS
 from onepizza.api.meetings import MeetingHandlers
 from onepizza.api.openapi import SWAGGER_DIR, OpenApiHandlers
-from onepizza.api.pages import SDK_DIR, VENDOR_DIR, WEB_DIR, PageHandlers
+from onepizza.api.pages import PageHandlers, add_static_routes
 from onepizza.api.recordings import RecordingHandlers
 from onepizza.api.webhooks import WebhookHandlers
-
-log = logging.getLogger(__name__)
 
 # GET /admin/api/analytics/<report>, each served by the AnalyticsHandlers method of that name.
 ANALYTICS_REPORTS = (
@@ -160,9 +157,4 @@ def setup_routes(app: web.Application) -> None:
     for page in ("register", "login", "forgot", "reset", "dashboard"):
         app.router.add_get(f"/{page}", pages.page(f"{page}.html"), name=f"page-{page}")
     app.router.add_get("/admin", AdminPageHandlers().page, name="page-admin")
-    app.router.add_static("/sdk/", SDK_DIR, name="sdk", follow_symlinks=False)
-    app.router.add_static("/static/", WEB_DIR, name="static", follow_symlinks=False)
-    if VENDOR_DIR.is_dir():
-        app.router.add_static("/vendor/", VENDOR_DIR, name="vendor", follow_symlinks=False)
-    else:
-        log.warning("web/node_modules is missing (run npm ci in web/): pages cannot load")
+    add_static_routes(app, app[SETTINGS])

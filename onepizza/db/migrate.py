@@ -1,4 +1,4 @@
-"""Applies the yoyo migrations in migrations/, one process at a time."""
+"""Applies the yoyo migrations (migrations/, shipped in the package), one process at a time."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from pathlib import Path
 import psycopg2
 import yoyo
 
+from onepizza.assets import shipped_dir
+
 log = logging.getLogger(__name__)
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+MIGRATIONS_DIR = shipped_dir("migrations")
 
 # Key of the PostgreSQL advisory lock that serialises migration runs across processes
 # (yoyo's own lock table can itself race when two fresh processes create it at once).
