@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import orjson
 from aiohttp import hdrs, web
 from aiohttp.typedefs import Handler
 
+from onepizza.api.pages import WEB_DIR
 from onepizza.config import Settings
 from onepizza.errors import AppError
 
@@ -50,6 +52,9 @@ COMPRESSIBLE_TYPES = (
     "application/yaml",
     "application/x-yaml",
 )
+# Paths that are never a page: their 404 stays JSON whatever the client accepts.
+MACHINE_PATHS = ("/api/", "/admin/api/", "/socket.io/", "/health", "/openapi.")
+NOT_FOUND_PAGE = WEB_DIR / "404.html"
 COMPRESSIBLE_SUFFIXES = {".html", ".js", ".mjs", ".css", ".json", ".svg", ".txt", ".map", ".yaml"}
 
 
@@ -74,6 +79,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
+        if isinstance(exc, web.HTTPNotFound) and wants_page(request):
+            return await not_found_page()
         response = error_body(exc.status, _http_error_message(exc))
         for name in (hdrs.ALLOW, hdrs.RETRY_AFTER, hdrs.WWW_AUTHENTICATE):
             if name in exc.headers:
@@ -82,6 +89,33 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.rel_url.path)
         return error_body(500, "Internal server error")
+
+
+def wants_page(request: web.Request) -> bool:
+    """A browser navigating to a page: a GET or HEAD that accepts text/html, for a path that is
+    not one of the API's (an API client, a script or curl gets JSON)."""
+    if request.method not in (hdrs.METH_GET, hdrs.METH_HEAD):
+        return False
+    path = request.path
+    if path.startswith(MACHINE_PATHS) or path in ("/api", "/admin/api", "/socket.io"):
+        return False
+    return "text/html" in request.headers.get(hdrs.ACCEPT, "").lower()
+
+
+async def not_found_page() -> web.Response:
+    """web/404.html with status 404 (JSON when the page is missing from this install)."""
+    loop = asyncio.get_running_loop()
+    try:
+        body = await loop.run_in_executor(None, NOT_FOUND_PAGE.read_bytes)
+    except OSError:
+        return error_body(404, "Not found")
+    return web.Response(
+        body=body,
+        status=404,
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
 
 
 def _http_error_message(exc: web.HTTPException) -> str:

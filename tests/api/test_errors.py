@@ -83,3 +83,45 @@ async def test_app_errors_keep_their_status(app_client):
     resp = await app_client.get("/_test/conflict")
     assert resp.status == 409
     assert await resp.json() == {"error": "Email already in use"}
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(
+    "path", ["/no-such-page", "/join", "/join/abc-defg-hij/extra", "/docs/nope"]
+)
+async def test_unknown_page_is_an_html_404_for_a_browser(app_client, path):
+    resp = await app_client.get(path, headers={"Accept": BROWSER_ACCEPT})
+    assert resp.status == 404
+    assert resp.content_type == "text/html"
+    text = await resp.text()
+    assert "<title>Page not found — onepizza</title>" in text
+    assert '<a class="button primary" href="/">Go to the home page</a>' in text
+    assert resp.headers["Content-Security-Policy"].startswith("default-src 'self'")
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/does-not-exist", "/admin/api/nope", "/socket.io/x", "/health/x", "/api"]
+)
+async def test_unknown_api_path_stays_json_404_even_for_a_browser(app_client, path):
+    resp = await app_client.get(path, headers={"Accept": BROWSER_ACCEPT})
+    assert resp.status == 404
+    assert resp.content_type == "application/json"
+    assert await resp.json() == {"error": "Not found"}
+
+
+@pytest.mark.parametrize("accept", [None, "application/json", "*/*"])
+async def test_unknown_page_is_json_404_for_a_client_that_does_not_ask_for_html(app_client, accept):
+    headers = {"Accept": accept} if accept else {}
+    resp = await app_client.get("/no-such-page", headers=headers)
+    assert resp.status == 404
+    assert resp.content_type == "application/json"
+    assert await resp.json() == {"error": "Not found"}
+
+
+async def test_unknown_page_posted_to_stays_json(app_client):
+    resp = await app_client.post("/no-such-page", headers={"Accept": BROWSER_ACCEPT})
+    assert resp.status == 404
+    assert resp.content_type == "application/json"
+    assert await resp.json() == {"error": "Not found"}
