@@ -42,3 +42,13 @@ if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.pa
     echo "warning: npm not found: the browser pages need web/node_modules (install Node.js)" >&2
   fi
 fi
+
+# The JavaScript SDK's test dependencies (sdk/package.json, locked): socket.io-client for its bots.
+if [ ! -d sdk/node_modules ] || [ sdk/package-lock.json -nt sdk/node_modules/.package-lock.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "==> installing sdk/ packages (npm ci)"
+    (cd sdk && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "warning: npm not found: the JavaScript SDK's tests need sdk/node_modules (install Node.js)" >&2
+  fi
+fi

@@ -445,7 +445,8 @@ export class Onepizza {
     } catch (error) {
       const timedOut = error && (error.name === "TimeoutError" || error.name === "AbortError");
       const what = timedOut ? "Request aborted or timed out" : "Network error";
-      throw new OnepizzaError(0, `${what}: ${method} ${path}`, { cause: error });
+      const reason = (error && error.cause && (error.cause.code || error.cause.message)) || (error && error.message);
+      throw new OnepizzaError(0, `${what}: ${method} ${path}${reason ? ` (${reason})` : ""}`, { cause: error });
     }
     if (this._jar) this._jar.store(response.headers);
     if (!response.ok) throw await errorFrom(response);
@@ -497,15 +498,13 @@ class Group {
 /** §1: accounts and sessions. Cookie-session endpoints: in Node the client keeps the cookie. */
 class AuthApi extends Group {
   /**
-   * Create an account. The answer carries its first API key; with none set yet, the client
-   * takes it as its apiKey.
+   * Create an account; the server logs it in (session cookie). The answer carries the account's
+   * first API key: to use it, set `client.apiKey = result.apiKey`.
    * @param {RegisterRequest} account
    * @returns {Promise<RegisterResponse>}
    */
-  async register(account) {
-    const result = await this.client.request("POST", "/api/auth/register", { body: withoutUndefined(account) });
-    if (!this.client.apiKey && result && result.apiKey && !IN_BROWSER) this.client.apiKey = result.apiKey;
-    return result;
+  register(account) {
+    return this.client.request("POST", "/api/auth/register", { body: withoutUndefined(account) });
   }
 
   /**
