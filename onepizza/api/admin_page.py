@@ -21,11 +21,15 @@ FORBIDDEN_PAGE = """<!doctype html>
   <title>Not allowed — onepizza</title>
   <link rel="stylesheet" href="/static/css/site.css">
 </head>
-<body>
-  <main class="hero">
-    <h1>onepizza</h1>
-    <p>This page is for the platform administrator. Your account cannot open it.</p>
-    <p class="links"><a href="/dashboard">Your dashboard</a> · <a href="/">Home</a></p>
+<body class="home">
+  <main class="hero not-found">
+    <p class="brand"><a href="/">onepizza</a></p>
+    <h1>Not allowed</h1>
+    <p class="tagline">This page is for the platform administrator, and your account is not one.</p>
+    <p class="links">
+      <a class="button primary" href="/dashboard">Go to your dashboard</a>
+      <a href="/">Home page</a>
+    </p>
   </main>
 </body>
 </html>
