@@ -1,0 +1,99 @@
+// /dashboard: the shell. Sends a visitor without a session to /login; otherwise fills the
+// header (e-mail, balance, log out) and starts every section, each on its own: a section that
+// fails says so inside itself and the others still work.
+import { OnepizzaError } from "/sdk/onepizza.js";
+import { dollars, errorText, op, takeWelcome } from "../account/common.js";
+import * as billing from "./billing.js";
+import * as company from "./company.js";
+import * as keys from "./keys.js";
+import * as meetings from "./meetings.js";
+import * as password from "./password.js";
+import * as webhooks from "./webhooks.js";
+
+const SECTIONS = [
+  ["meetings", meetings],
+  ["keys", keys],
+  ["webhooks", webhooks],
+  ["billing", billing],
+  ["company", company],
+  ["password", password],
+];
+
+const loading = document.getElementById("dash-loading");
+const headerBalance = document.getElementById("header-balance");
+
+function setBalance(balance) {
+  headerBalance.textContent = `Balance ${dollars(balance)}`;
+  headerBalance.setAttribute("aria-label", `Balance: ${dollars(balance)}. Go to billing`);
+}
+
+function sectionFailed(id, error) {
+  if (error instanceof OnepizzaError && error.status === 401) {
+    window.location.replace("/login");
+    return;
+  }
+  const section = document.getElementById(id);
+  const note = document.createElement("p");
+  note.className = "form-error";
+  note.setAttribute("role", "alert");
+  note.textContent = `This section could not load: ${errorText(error)}`;
+  section.append(note);
+  console.error(`dashboard section ${id}:`, error);
+}
+
+function markCurrentNav() {
+  for (const link of document.querySelectorAll(".dash-nav a")) {
+    if (link.hash === window.location.hash) link.setAttribute("aria-current", "true");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+async function logOut(button) {
+  button.disabled = true;
+  try {
+    await op.auth.logout();
+  } catch (error) {
+    // The session may already be gone; the login page is the right place either way.
+    console.warn("logout:", error);
+  }
+  window.location.assign("/login?loggedout=1");
+}
+
+async function start() {
+  let me;
+  try {
+    me = await op.auth.me();
+  } catch (error) {
+    if (error instanceof OnepizzaError && error.status === 401) {
+      window.location.replace("/login");
+      return;
+    }
+    loading.textContent = `The dashboard could not load: ${errorText(error)}`;
+    loading.setAttribute("role", "alert");
+    return;
+  }
+  document.getElementById("account-email").textContent = me.email;
+  setBalance(me.balance);
+  const logout = document.getElementById("logout-button");
+  logout.addEventListener("click", () => logOut(logout));
+  loading.remove();
+  for (const id of ["dash-account", "dash-nav", "dashboard"]) document.getElementById(id).hidden = false;
+  window.addEventListener("hashchange", markCurrentNav);
+  markCurrentNav();
+
+  const context = { welcome: takeWelcome(), setBalance };
+  await Promise.all(
+    SECTIONS.map(async ([id, section]) => {
+      try {
+        await section.init(op, me, context);
+      } catch (error) {
+        sectionFailed(id, error);
+      }
+    }),
+  );
+  // Sections grew while loading: bring the one the address names back into view.
+  const target = window.location.hash && document.getElementById(window.location.hash.slice(1));
+  if (target) target.scrollIntoView();
+}
+
+start();
