@@ -10,6 +10,8 @@ import secrets
 import socket
 from urllib.parse import urlsplit, urlunsplit
 
+import psycopg2
+import psycopg2.extras
 import pytest
 from aiosmtpd.controller import Controller
 
@@ -48,6 +50,30 @@ def database_url(tmp_path_factory) -> str:
     yield url
     if server_url:
         drop_database(server_url, name)
+
+
+@pytest.fixture
+def set_welcome_credit(database_url):
+    """set_welcome_credit("2.5000") changes the credit new accounts get, for this test; the
+    setting is put back afterwards, whatever the test changed it to."""
+    read = "SELECT value FROM platform_settings WHERE key = 'welcome_credit_usd'"
+    write = "UPDATE platform_settings SET value = %s WHERE key = 'welcome_credit_usd'"
+
+    def execute(query: str, params=()) -> list[tuple]:
+        with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+            cur.execute(query, params)
+            return cur.fetchall() if cur.description else []
+
+    [(before,)] = execute(read)
+    yield lambda amount: execute(write, (psycopg2.extras.Json(amount),))
+    execute(write, (psycopg2.extras.Json(before),))
+
+
+@pytest.fixture
+def no_welcome_credit(set_welcome_credit):
+    """New accounts start with no credit (for tests that count a balance or a ledger from
+    zero)."""
+    set_welcome_credit("0.0000")
 
 
 @pytest.fixture

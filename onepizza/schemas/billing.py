@@ -13,6 +13,7 @@ LEDGER_TYPES = (
     "admin_credit",
     "refund",
     "company_transfer",
+    "welcome_credit",
 )
 
 
@@ -43,7 +44,7 @@ class CheckoutSchema(Schema):
 
 
 class PlatformSettingsSchema(Schema):
-    """PATCH /admin/api/settings: either setting or both; anything else is refused."""
+    """PATCH /admin/api/settings: any of the settings; anything else is refused."""
 
     class Meta:
         unknown = RAISE
@@ -54,6 +55,8 @@ class PlatformSettingsSchema(Schema):
     low_balance_threshold = fields.Decimal(
         places=None, validate=validate.Range(min=0, min_inclusive=False, max=1_000_000)
     )
+    # What a new account starts with; 0 turns the welcome credit off.
+    welcome_credit_usd = fields.Decimal(places=None, validate=validate.Range(min=0, max=1_000))
 
     @validates_schema
     def four_places(self, data, **_kwargs):

@@ -260,6 +260,7 @@ class WebhookReceivedSchema(Schema):
 class PlatformSettingsSchema(Schema):
     rate_per_participant_minute = fields.String(required=True)
     low_balance_threshold = fields.String(required=True)
+    welcome_credit_usd = fields.String(required=True)
 
 
 class LedgerRowSchema(Schema):

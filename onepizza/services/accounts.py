@@ -8,11 +8,14 @@ from onepizza.config import Settings
 from onepizza.db import audit as audit_sql
 from onepizza.db import companies as company_sql
 from onepizza.db import cursor, transaction
+from onepizza.db import ledger as ledger_sql
 from onepizza.db import password_resets as reset_sql
+from onepizza.db import platform_settings as settings_sql
 from onepizza.db import sessions as session_sql
 from onepizza.db import users as user_sql
 from onepizza.errors import BadRequest, Conflict, Unauthorized
 from onepizza.services.api_keys import issue_key
+from onepizza.services.billing import dollars
 from onepizza.services.passwords import MAX_BYTES, MIN_LENGTH, PasswordHasher
 from onepizza.services.tokens import digest, new_invite_code, new_token
 
@@ -54,7 +57,8 @@ class AccountService:
         company_name: str | None,
         ip: str,
     ) -> dict:
-        """Create the user (and their company), with a first API key, in one transaction."""
+        """Create the user (and their company), with a first API key and the welcome credit,
+        in one transaction."""
         email = normalise_email(email)
         check_password(password)
         password_hash = await self._hasher.hash(password)
@@ -65,6 +69,7 @@ class AccountService:
             if user is None:
                 raise Conflict("Email already in use")
             result = {"user": user, "invite_code": None}
+            company_id = None
             if account_type == "company":
                 result["invite_code"] = new_invite_code()
                 company_id = await company_sql.insert(
@@ -72,6 +77,7 @@ class AccountService:
                 )
                 await company_sql.set_owner(cur, company_id, user["id"])
                 await user_sql.join_company(cur, user["id"], company_id, "owner")
+            await _welcome_credit(cur, user_id=user["id"], company_id=company_id)
             result["api_key"] = (await issue_key(cur, user["id"], "Default"))["key"]
             await audit_sql.record(cur, "user.register", user_id=user["id"], ip=ip)
         self._mailer.send_welcome(email, account_type=account_type)
@@ -161,3 +167,18 @@ class AccountService:
         async with cursor(self._pool) as cur:
             await user_sql.upsert_admin(cur, email, new_hash)
         log.info("admin account ready")
+
+
+async def _welcome_credit(cur, *, user_id: int, company_id: int | None) -> None:
+    """The platform's welcome credit (welcome_credit_usd; 0 gives none) for a new account,
+    the company's balance for a company account."""
+    amount = await settings_sql.welcome_credit(cur)
+    if amount > 0:
+        await ledger_sql.apply(
+            cur,
+            user_id=user_id,
+            company_id=company_id,
+            amount=amount,
+            kind="welcome_credit",
+            description=f"Welcome credit ${dollars(amount)}",
+        )
