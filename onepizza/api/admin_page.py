@@ -10,7 +10,7 @@ from onepizza.api.auth import require_admin
 from onepizza.api.pages import WEB_DIR
 from onepizza.errors import Forbidden, Unauthorized
 
-LOGIN_URL = "/login?next=%2Fadmin"
+LOGIN_URL = "/login?next=/admin"
 
 # Nothing of the console (not even its script names) reaches someone who is not the admin.
 FORBIDDEN_PAGE = """<!doctype html>

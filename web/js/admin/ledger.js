@@ -11,6 +11,7 @@ const TYPE_NAMES = {
   admin_credit: "Admin credit",
   refund: "Refund",
   company_transfer: "Company transfer",
+  welcome_credit: "Welcome credit",
 };
 
 function cell(text, className) {

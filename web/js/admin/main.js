@@ -19,7 +19,7 @@ const SECTIONS = [
 
 function sectionFailed(id, error) {
   if (error instanceof OnepizzaError && (error.status === 401 || error.status === 403)) {
-    window.location.replace("/login?next=%2Fadmin");
+    window.location.replace("/login?next=/admin");
     return;
   }
   const note = document.createElement("p");
