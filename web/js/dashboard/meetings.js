@@ -78,15 +78,22 @@ export function messages() {
 }
 
 /** A read-only value with a Copy button (the text can also be selected by hand). */
-export function copyField(label, value, id) {
+export function copyField(label, value, id, hint = "") {
   const note = h("span", { class: "form-ok", role: "status" });
-  const input = h("input", { id, type: "text", readonly: true, value, class: "dm-copy-input", spellcheck: "false" });
+  const input = h("input", { id, type: "text", readonly: true, value, class: "dm-copy-input", spellcheck: "false", "aria-describedby": hint ? `${id}-hint` : null });
   const button = h("button", { type: "button", class: "small", "aria-label": `Copy ${label.toLowerCase()}` }, "Copy");
   button.addEventListener("click", () => {
     input.select();
     copyText(value, note);
   });
-  return h("div", { class: "field" }, h("label", { for: id }, label), h("div", { class: "dm-copy-row" }, input, button), note);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    h("div", { class: "dm-copy-row" }, input, button),
+    hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
+    note,
+  );
 }
 
 export function ensureStylesheet() {
@@ -262,7 +269,7 @@ class MeetingsSection {
       h("p", {}, h("strong", {}, `${scheduled ? "Scheduled" : "Created"}: ${meeting.title}`), scheduled ? ` — opens ${when(meeting.scheduledAt)}` : ""),
       lockProblem ? h("p", { class: "form-error" }, lockProblem) : null,
       copyField("Join link", joinLink(meeting.meetingId), "dm-created-join"),
-      copyField("Host link (keep it private: it gives host powers)", hostLink(meeting.meetingId, meeting.adminToken), "dm-created-host"),
+      copyField("Host link", hostLink(meeting.meetingId, meeting.adminToken), "dm-created-host", "Keep it private: it gives host powers."),
       h(
         "p",
         { class: "actions" },
