@@ -53,6 +53,16 @@ def database_url(tmp_path_factory) -> str:
 
 
 @pytest.fixture
+def fresh_database(database_url):
+    """A new, empty database on the test server, dropped afterwards."""
+    name = f"onepizza_fresh_{secrets.token_hex(4)}"
+    admin = _with_database(database_url, "postgres")
+    create_database(admin, name)
+    yield _with_database(database_url, name)
+    drop_database(admin, name)
+
+
+@pytest.fixture
 def set_welcome_credit(database_url):
     """set_welcome_credit("2.5000") changes the credit new accounts get, for this test; the
     setting is put back afterwards, whatever the test changed it to."""

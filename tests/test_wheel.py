@@ -10,15 +10,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import secrets
 import shutil
 import site
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -26,8 +21,8 @@ import psycopg2
 import pytest
 
 from onepizza.app import create_app
-from onepizza.db.embedded import create_database, drop_database
-from tests.conftest import TEST_ENV, _with_database, free_port
+from tests.conftest import TEST_ENV, free_port
+from tests.served import http_get, server_environ, wait_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "web" / "node_modules"
@@ -82,47 +77,6 @@ def installed(wheel, tmp_path_factory) -> Path:
     return venv / "bin"
 
 
-@pytest.fixture
-def fresh_database(database_url):
-    """A new, empty database on the test server, for the installed `onepizza migrate`."""
-    name = f"onepizza_wheel_{secrets.token_hex(4)}"
-    admin = _with_database(database_url, "postgres")
-    create_database(admin, name)
-    yield _with_database(database_url, name)
-    drop_database(admin, name)
-
-
-def _environ(**extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DATABASE_", "REDIS_URL", "WEB_NODE_MODULES", "PYTHON"))
-    }
-    env.update(extra)
-    return env
-
-
-def _get(url: str) -> tuple[int, str, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.headers.get("Content-Type", ""), resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("Content-Type", ""), exc.read()
-
-
-def _wait_healthy(server: subprocess.Popen, base: str, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log.read_text()[-4000:]
-        try:
-            if _get(base + "/health")[0] == 200:
-                return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the installed server did not answer /health:\n" + log.read_text())
-
-
 def test_the_wheel_carries_every_package_the_pages_the_sdk_and_the_migrations(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     packages = {str(p.relative_to(ROOT)) for p in (ROOT / "onepizza").rglob("__init__.py")}
@@ -144,7 +98,7 @@ def test_installed_onepizza_migrates_and_serves_from_another_folder(
 ):
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = _environ(**TEST_ENV, DATABASE_URL=fresh_database, LOG_LEVEL="WARNING")
+    env = server_environ(**TEST_ENV, DATABASE_URL=fresh_database, LOG_LEVEL="WARNING")
     _run(installed / "onepizza", "migrate", cwd=elsewhere, env=env)
     with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
         cur.execute("SELECT migration_id FROM _yoyo_migration")
@@ -152,36 +106,36 @@ def test_installed_onepizza_migrates_and_serves_from_another_folder(
     source = {p.name.removesuffix(".sql") for p in (ROOT / "migrations").glob("*.sql")}
     assert applied == {m for m in source if not m.endswith(".rollback")}
 
-    # Production, with the pages' npm packages named by WEB_NODE_MODULES.
+    # Production, run from a folder laid out as a Procfile deploy's (Heroku's /app): the
+    # pages' npm packages in web/node_modules under it, where the server looks by default.
+    app_dir = tmp_path / "app"
+    (app_dir / "web").mkdir(parents=True)
+    (app_dir / "web" / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
-    env = _environ(
-        **PRODUCTION_ENV,
-        DATABASE_URL=fresh_database,
-        WEB_NODE_MODULES=str(NODE_MODULES),
-        APP_URL=base,
-        ALLOWED_ORIGINS=base,
+    env = server_environ(
+        **PRODUCTION_ENV, DATABASE_URL=fresh_database, APP_URL=base, ALLOWED_ORIGINS=base
     )
     command = [installed / "onepizza", "serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("w") as sink:
         server = subprocess.Popen(
-            command, cwd=elsewhere, env=env, stdout=sink, stderr=subprocess.STDOUT
+            command, cwd=app_dir, env=env, stdout=sink, stderr=subprocess.STDOUT
         )
     try:
-        _wait_healthy(server, base, log)
-        status, kind, body = _get(base + "/")
+        wait_healthy(server, base, log)
+        status, kind, body = http_get(base + "/")
         assert (status, kind.split(";")[0]) == (200, "text/html"), body[:300]
         assert body == (ROOT / "web" / "index.html").read_bytes()
-        status, kind, body = _get(base + "/static/js/home.js")
+        status, kind, body = http_get(base + "/static/js/home.js")
         assert status == 200
         assert kind.split(";")[0] in ("text/javascript", "application/javascript")
         assert body == (ROOT / "web" / "js" / "home.js").read_bytes()
         if (ROOT / "sdk" / "onepizza.js").is_file():
-            status, _, body = _get(base + "/sdk/onepizza.js")
+            status, _, body = http_get(base + "/sdk/onepizza.js")
             assert status == 200
             assert body == (ROOT / "sdk" / "onepizza.js").read_bytes()
-        status, _, body = _get(base + "/vendor/socket.io-client/package.json")
+        status, _, body = http_get(base + "/vendor/socket.io-client/package.json")
         assert status == 200
         assert json.loads(body)["name"] == "socket.io-client"
     finally:
@@ -193,7 +147,7 @@ def test_installed_onepizza_migrates_and_serves_from_another_folder(
 def test_installed_onepizza_refuses_to_start_in_production_without_the_npm_packages(
     installed, tmp_path
 ):
-    env = _environ(**PRODUCTION_ENV, DATABASE_URL="postgresql://nobody@127.0.0.1:9/none")
+    env = server_environ(**PRODUCTION_ENV, DATABASE_URL="postgresql://nobody@127.0.0.1:9/none")
     result = subprocess.run(
         [installed / "onepizza", "serve", "--port", str(free_port())],
         cwd=tmp_path,
@@ -218,3 +172,19 @@ async def test_outside_production_missing_npm_packages_are_a_warning(make_settin
         "/nonexistent/node_modules (run npm ci --prefix web, or set WEB_NODE_MODULES to their "
         "folder)"
     ]
+
+
+@pytest.mark.skipif(
+    not NODE_MODULES.is_dir(), reason="needs web/node_modules (npm ci in web/, as scripts/test)"
+)
+async def test_web_node_modules_names_the_folder_of_the_npm_packages(
+    serve, make_settings, tmp_path, caplog
+):
+    modules = tmp_path / "modules"
+    modules.symlink_to(NODE_MODULES, target_is_directory=True)
+    caplog.set_level(logging.WARNING, "onepizza.api.pages")
+    client = await serve(create_app(make_settings({"WEB_NODE_MODULES": str(modules)})))
+    assert caplog.records == []
+    resp = await client.get("/vendor/socket.io-client/package.json")
+    assert resp.status == 200
+    assert json.loads(await resp.read())["name"] == "socket.io-client"

@@ -1,25 +1,11 @@
 """yoyo migrations: applied once, idempotent, and safe when processes start together."""
 
-import secrets
 import subprocess
 import sys
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
-import pytest
 
-from onepizza.db.embedded import create_database, drop_database
 from onepizza.db.migrate import apply_migrations
-
-
-@pytest.fixture
-def fresh_database(database_url):
-    """An empty database on the test server, dropped afterwards."""
-    name = f"onepizza_mig_{secrets.token_hex(4)}"
-    admin = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
-    create_database(admin, name)
-    yield urlunsplit(urlsplit(database_url)._replace(path="/" + name))
-    drop_database(admin, name)
 
 
 def _tables(dsn):
@@ -42,6 +28,7 @@ def test_seeded_platform_settings(fresh_database):
         assert dict(cur.fetchall()) == {
             "low_balance_threshold": "2.0000",
             "rate_per_participant_minute": "0.0040",
+            "welcome_credit_usd": "1.0000",
         }
 
 
@@ -65,4 +52,4 @@ def test_concurrent_processes_apply_once(fresh_database):
     assert counts[-1] >= 1 and counts[:-1] == [0] * 3  # exactly one process applied them
     with psycopg2.connect(fresh_database) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM platform_settings")
-        assert cur.fetchone()[0] == 2
+        assert cur.fetchone()[0] == 3
