@@ -72,7 +72,7 @@ async def test_register_personal_account(mail_client, outbox):
         "created_at",
     }
     assert me["email"] == body["email"]
-    assert me["balance"] == "0.0000"
+    assert me["balance"] == "1.0000"  # the welcome credit
     assert me["company_id"] is None and me["is_admin"] is False
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", me["created_at"])
 

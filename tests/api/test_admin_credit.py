@@ -9,6 +9,9 @@ import pytest
 
 from onepizza.app import create_app
 
+# These tests count balances and ledgers from zero: new accounts get no welcome credit here.
+pytestmark = pytest.mark.usefixtures("no_welcome_credit")
+
 ADMIN = {"ADMIN_PASSWORD": "the admin password"}
 
 

@@ -24,7 +24,11 @@ from .meeting_helpers import (
 )
 
 ADMIN_PASSWORD = "the admin password"
-DEFAULTS = {"rate_per_participant_minute": "0.0040", "low_balance_threshold": "2.0000"}
+DEFAULTS = {
+    "rate_per_participant_minute": "0.0040",
+    "low_balance_threshold": "2.0000",
+    "welcome_credit_usd": "1.0000",
+}
 TRANSACTION_KEYS = {"id", "amount_usd", "type", "description", "created_at"}
 
 
@@ -105,11 +109,13 @@ async def get_history(client, query: str = "") -> dict:
 # --- GET /api/billing/history -------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("no_welcome_credit")  # counts the ledger from zero
 async def test_history_of_a_new_account_is_empty(api, database_url):
     await register(api, database_url)
     assert await get_history(api) == {"balance": "0.0000", "transactions": []}
 
 
+@pytest.mark.usefixtures("no_welcome_credit")  # counts the ledger from zero
 async def test_history_is_newest_first_as_the_spec_shows(api, admin, database_url):
     user = await register(api, database_url)
     await credit(admin, user, "25", "Welcome")
@@ -135,6 +141,7 @@ async def test_history_is_newest_first_as_the_spec_shows(api, admin, database_ur
     assert (await history(api, user))[0]["cost_usd"] == "0.4800"
 
 
+@pytest.mark.usefixtures("no_welcome_credit")  # counts the ledger from zero
 async def test_history_pages(api, admin, database_url):
     user = await register(api, database_url)
     for n in range(1, 8):
@@ -184,6 +191,7 @@ async def test_history_needs_a_session(api, database_url):
     await assert_error(await api.get("/api/billing/history", headers=user.headers), 401)
 
 
+@pytest.mark.usefixtures("no_welcome_credit")  # counts the ledger from zero
 async def test_a_member_sees_the_company_ledger(api, aiohttp_client, admin, database_url):
     owner = await register(api, database_url, accountType="company", companyName="Acme")
     await credit(admin, owner, "10")
@@ -232,7 +240,8 @@ async def test_a_rate_change_applies_to_meetings_that_end_after_it(
         f"/api/meetings/{created['meetingId']}", headers=user.admin(created["adminToken"])
     )
     assert resp.status == 200, await resp.text()
-    assert (await get_history(api))["balance"] == "9.4000"  # 30 x 2 x $0.01
+    # $1 welcome credit + $10 - 30 x 2 x $0.01
+    assert (await get_history(api))["balance"] == "10.4000"
 
     resp = await admin.patch(
         "/admin/api/settings",
@@ -294,6 +303,7 @@ async def test_settings_refuse_a_foreign_origin(admin, restore_settings):
 # --- the low-balance email --------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("no_welcome_credit")  # counts the ledger from zero
 async def test_low_balance_email_once_when_crossing(
     serve, make_settings, aiohttp_client, outbox, database_url
 ):
@@ -320,6 +330,7 @@ async def test_low_balance_email_once_when_crossing(
 # --- GET /admin/api/billing/transactions --------------------------------------------------------
 
 
+@pytest.mark.usefixtures("no_welcome_credit")  # counts the ledger from zero
 async def test_admin_lists_ledger_rows_across_accounts(api, aiohttp_client, admin, database_url):
     alice = await register(api, database_url)
     await credit(admin, alice, "10", "first")
@@ -355,6 +366,7 @@ async def test_admin_lists_ledger_rows_across_accounts(api, aiohttp_client, admi
     assert first["description"] == "Admin credit: first"
 
 
+@pytest.mark.usefixtures("no_welcome_credit")  # counts the ledger from zero
 async def test_admin_transaction_filters(api, aiohttp_client, admin, database_url):
     alice = await register(api, database_url)
     await credit(admin, alice, "10")

@@ -27,6 +27,9 @@ from .meeting_helpers import (
     started_thirty_minutes_ago,
 )
 
+# These tests count balances and ledgers from zero: new accounts get no welcome credit here.
+pytestmark = pytest.mark.usefixtures("no_welcome_credit")
+
 SECRET_KEY = "sk_test_onepizza_stand_in"
 WEBHOOK_SECRET = "whsec_test_onepizza"
 ADMIN_PASSWORD = "the admin password"

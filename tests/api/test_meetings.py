@@ -205,8 +205,9 @@ async def test_create_needs_a_valid_api_key(api, user, database_url, headers):
     assert meeting_count(database_url, user) == 0
 
 
+@pytest.mark.usefixtures("no_welcome_credit")
 async def test_create_without_credit_is_402(api, database_url):
-    broke = await register(api, database_url)  # a new account has $0
+    broke = await register(api, database_url)  # a new account has $0 (no welcome credit)
     resp = await api.post("/api/meetings", json={"title": "T"}, headers=broke.headers)
     await assert_error(resp, 402)
     resp = await api.post(
@@ -216,6 +217,7 @@ async def test_create_without_credit_is_402(api, database_url):
     assert meeting_count(database_url, broke) == 0
 
 
+@pytest.mark.usefixtures("no_welcome_credit")
 async def test_company_balance_decides_for_company_accounts(api, database_url):
     owner = await register(api, database_url, balance=10, accountType="company", companyName="Acme")
     assert owner.company_id is not None

@@ -25,6 +25,9 @@ from onepizza.services.payments.usdc import derive_address
 from .meeting_helpers import API_ENV, assert_error, db_one, db_rows, register
 
 # The well-known development mnemonic (Hardhat's and Foundry's); for tests only.
+# These tests count balances and ledgers from zero: new accounts get no welcome credit here.
+pytestmark = pytest.mark.usefixtures("no_welcome_credit")
+
 MNEMONIC = "test test test test test test test test test test test junk"
 CONFIRMATIONS = 3
 ARTIFACT = Path(__file__).resolve().parents[1] / "chain" / "TestUSDC.json"
