@@ -1,22 +1,17 @@
 // /dashboard: the shell. Sends a visitor without a session to /login; otherwise fills the
-// header (e-mail, balance, log out) and starts every section, each on its own: a section that
-// fails says so inside itself and the others still work.
+// header (e-mail, balance, log out) and starts every section.
 import { OnepizzaError } from "/sdk/onepizza.js";
 import { dollars, errorText, op, takeWelcome } from "../account/common.js";
-import * as billing from "./billing.js";
-import * as company from "./company.js";
-import * as keys from "./keys.js";
-import * as meetings from "./meetings.js";
-import * as password from "./password.js";
-import * as webhooks from "./webhooks.js";
 
+// Each section is its own module, loaded on its own: one that fails to load or to start
+// says so inside its section and the others still work.
 const SECTIONS = [
-  ["meetings", meetings],
-  ["keys", keys],
-  ["webhooks", webhooks],
-  ["billing", billing],
-  ["company", company],
-  ["password", password],
+  ["meetings", () => import("./meetings.js")],
+  ["keys", () => import("./keys.js")],
+  ["webhooks", () => import("./webhooks.js")],
+  ["billing", () => import("./billing.js")],
+  ["company", () => import("./company.js")],
+  ["password", () => import("./password.js")],
 ];
 
 const loading = document.getElementById("dash-loading");
@@ -24,7 +19,6 @@ const headerBalance = document.getElementById("header-balance");
 
 function setBalance(balance) {
   headerBalance.textContent = `Balance ${dollars(balance)}`;
-  headerBalance.setAttribute("aria-label", `Balance: ${dollars(balance)}. Go to billing`);
 }
 
 function sectionFailed(id, error) {
@@ -83,8 +77,9 @@ async function start() {
 
   const context = { welcome: takeWelcome(), setBalance };
   await Promise.all(
-    SECTIONS.map(async ([id, section]) => {
+    SECTIONS.map(async ([id, load]) => {
       try {
+        const section = await load();
         await section.init(op, me, context);
       } catch (error) {
         sectionFailed(id, error);
