@@ -51,13 +51,19 @@ def _ignore(folder: str, names: list[str]) -> set[str]:
     return {n for n in names if n in NOT_COPIED or n.endswith((".egg-info", ".pyc"))}
 
 
+def copy_source(dest: Path) -> Path:
+    """The working tree as `pip install .` reads it, copied to `dest` (so that building
+    leaves nothing in the tree), with web/node_modules linked back in."""
+    shutil.copytree(ROOT, dest, ignore=_ignore, symlinks=True)
+    if NODE_MODULES.is_dir():
+        (dest / "web" / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    return dest
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("wheel")
-    source = work / "source"
-    shutil.copytree(ROOT, source, ignore=_ignore, symlinks=True)
-    if NODE_MODULES.is_dir():
-        (source / "web" / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    source = copy_source(work / "source")
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check"]
     _run(*pip, "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", work, source)
     (built,) = work.glob("onepizza-*.whl")
