@@ -26,6 +26,10 @@ test("register, me, change password, logout, log in again", async () => {
   assert.equal((await client.auth.me()).id, me.id);
 
   await rejects(() => client.auth.register({ email, password: PASSWORD }), 409);
+
+  const forgetful = new Onepizza({ baseUrl, cookieJar: false }); // keeps no session in Node
+  await forgetful.auth.login(email, "another password 1");
+  await rejects(() => forgetful.auth.me(), 401);
 });
 
 test("API keys: create (shown once), list masked, revoke (then 401)", async () => {

@@ -82,6 +82,42 @@ test("a locked meeting refuses a bot; an invite lets it in", async () => {
   await op.meetings.end(meetingId);
 });
 
+test("a full or not yet started meeting refuses a bot with a 400", async () => {
+  const op = keyClient();
+  const small = await op.meetings.create({ title: "Tiny", maxParticipants: 1 });
+  await join({ meetingId: small.meetingId, name: "Only one" });
+  await rejects(() => joinMeeting({ io, baseUrl, meetingId: small.meetingId, name: "One too many" }), 400, /full/i);
+  await op.meetings.end(small.meetingId);
+
+  const later = await op.meetings.create({ title: "Later", scheduledAt: new Date(Date.now() + 3600 * 1000) });
+  await rejects(() => joinMeeting({ io, baseUrl, meetingId: later.meetingId, name: "Early" }), 400, /scheduled/i);
+  await op.meetings.end(later.meetingId);
+});
+
+test("after a lost connection the bot joins its meeting again by itself", async () => {
+  const op = keyClient();
+  const { meetingId } = await op.meetings.create({ title: "Flaky network" });
+  const steady = await join({ meetingId, name: "Steady" });
+  const flaky = await join({ meetingId, name: "Flaky" });
+  const before = flaky.participantId;
+  const disconnected = flaky.waitFor("disconnected");
+  const rejoined = flaky.waitFor("rejoined", () => true, 15000);
+  const back = steady.waitFor("participant:joined", (p) => p.name === "Flaky" && p.participantId !== before, 15000);
+  flaky.socket.io.engine.close(); // the transport drops; socket.io-client reconnects
+  await disconnected;
+  const joined = await rejoined;
+  assert.equal(joined.title, "Flaky network");
+  assert.equal(flaky.participantId, joined.participantId);
+  assert.notEqual(flaky.participantId, before);
+  assert.equal((await back).participantId, flaky.participantId);
+  const names = (await op.meetings.get(meetingId)).participants.map((p) => p.name).sort();
+  assert.deepEqual(names, ["Flaky", "Steady"]);
+  const heard = steady.waitFor("chat:message");
+  flaky.chat("still here");
+  assert.equal((await heard).text, "still here");
+  await op.meetings.end(meetingId);
+});
+
 test("host actions over REST reach the bot: mute, unmute, kick, end", async () => {
   const op = keyClient();
   const { meetingId } = await op.meetings.create({ title: "Moderated" });
