@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.account_pages_helpers import PHONE, fits_phone
+from tests.browser.account.helpers import PHONE, fits_phone
 from tests.browser.axe import assert_accessible
 from tests.browser.dashboard_admin_helpers import (
     api_json,
@@ -69,10 +69,8 @@ def test_admin_changes_the_rate_and_grants_credit_from_the_page(server, new_page
     _, before = api_json(page, server, "GET", "/admin/api/settings")
     rate = page.get_by_label("Rate per participant-minute (US dollars)")
     expect(rate).to_have_value(before["rate_per_participant_minute"])
-    if "welcome_credit_usd" in before:
-        expect(page.get_by_label("Welcome credit for new accounts (US dollars)")).to_have_value(
-            before["welcome_credit_usd"]
-        )
+    welcome = page.get_by_label("Welcome credit for new accounts (US dollars)")
+    expect(welcome).to_have_value(before["welcome_credit_usd"])
 
     # A bad value gets the server's reason, and nothing changes.
     rate.fill("-1")
@@ -81,18 +79,25 @@ def test_admin_changes_the_rate_and_grants_credit_from_the_page(server, new_page
     assert api_json(page, server, "GET", "/admin/api/settings")[1] == before
 
     rate.fill("0.005")
+    welcome.fill("2.5")
     page.get_by_role("button", name="Save settings").click()
     expect(page.locator("#settings-ok")).to_contain_text("Saved: Rate per participant-minute")
     _, after = api_json(page, server, "GET", "/admin/api/settings")
-    assert after == {**before, "rate_per_participant_minute": "0.0050"}
+    assert after == {
+        **before,
+        "rate_per_participant_minute": "0.0050",
+        "welcome_credit_usd": "2.5000",
+    }
     page.reload()
     expect(page.get_by_label("Rate per participant-minute (US dollars)")).to_have_value("0.0050")
+    expect(welcome).to_have_value("2.5000")
 
     # Credit for an account, with a reason: its balance grows and the ledger shows it.
     user = register(server, "credited")
     user_page = new_page()
     log_in(user_page, server, user["email"], user["password"])
     start = balance(user_page, server)
+    assert start == Decimal("2.5")  # the welcome credit set above
     page.get_by_label("Account e-mail or user id").fill(user["email"])
     page.get_by_label("Amount in US dollars").fill("12.5")
     page.get_by_label("Reason").fill("Refund for the outage")

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.account_pages_helpers import PHONE, fits_phone
+from tests.browser.account.helpers import PHONE, fits_phone
 from tests.browser.axe import assert_accessible
 from tests.browser.dashboard_admin_helpers import (
     api_json,
