@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from tests.browser.account.helpers import PHONE, fits_phone
 from tests.browser.axe import assert_accessible
 from tests.browser.dashboard_admin_helpers import (
+    ADMIN_EMAIL,
     api_json,
     log_in,
     log_in_admin,
@@ -130,6 +131,12 @@ def test_the_console_fits_a_phone(server, new_page):
     page = new_page(**PHONE)
     log_in_admin(page, server)
     open_console(page, server)
+    _, settings = api_json(page, server, "GET", "/admin/api/settings")
+    expect(page.get_by_label("Low-balance alert threshold (US dollars)")).to_have_value(
+        settings["low_balance_threshold"]
+    )
+    expect(page.locator("#realtime")).to_contain_text("Active meetings")
+    expect(page.locator("#users-rows")).to_contain_text(ADMIN_EMAIL)
     fits_phone(page)
     assert_accessible(page)
 
