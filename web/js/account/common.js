@@ -96,3 +96,33 @@ export function takeWelcome() {
     return {};
   }
 }
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/**
+ * A row of a dashboard list (<ul class="rows">): a title, a monospace value, a line of
+ * details and an optional small button `{ text, name, onclick }` (`name`, which must start
+ * with `text`, is what a screen reader hears).
+ */
+export function listRow({ title, code, meta, button, data = {} }) {
+  const li = element("li", "row");
+  Object.assign(li.dataset, data);
+  const main = element("div", "row-main");
+  main.append(element("span", "row-title", title));
+  if (code) main.append(element("code", "", code));
+  if (meta) main.append(element("span", "row-meta", meta));
+  li.append(main);
+  if (button) {
+    const action = element("button", "small", button.text);
+    action.type = "button";
+    action.setAttribute("aria-label", button.name);
+    action.addEventListener("click", button.onclick);
+    li.append(action);
+  }
+  return li;
+}

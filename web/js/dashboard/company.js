@@ -2,7 +2,7 @@
 // company was created: the server keeps only its digest) and the members, with removal after
 // a confirmation; for a member, what membership means; for anyone else, joining with a code.
 import { OnepizzaError } from "/sdk/onepizza.js";
-import { copyText, errorText, say, when, whileBusy } from "../account/common.js";
+import { copyText, errorText, listRow, say, when, whileBusy } from "../account/common.js";
 import { confirmAction } from "../account/confirm.js";
 
 const $ = (id) => document.getElementById(id);
@@ -21,29 +21,13 @@ export async function init(op, me, { welcome = {} } = {}) {
   }
 
   function memberRow(member) {
-    const li = document.createElement("li");
-    li.className = "row";
-    li.dataset.memberId = String(member.id);
-    const main = document.createElement("div");
-    main.className = "row-main";
-    const email = document.createElement("span");
-    email.className = "row-title";
-    email.textContent = member.email;
-    const meta = document.createElement("span");
-    meta.className = "row-meta";
-    meta.textContent = `${member.role === "owner" ? "Owner" : "Member"} · joined ${when(member.joined_at)}`;
-    main.append(email, meta);
-    li.append(main);
-    if (member.role !== "owner") {
-      const remove = document.createElement("button");
-      remove.type = "button";
-      remove.className = "small";
-      remove.textContent = "Remove";
-      remove.setAttribute("aria-label", `Remove ${member.email}`);
-      remove.addEventListener("click", () => removeMember(member));
-      li.append(remove);
-    }
-    return li;
+    const owner = member.role === "owner";
+    return listRow({
+      title: member.email,
+      meta: `${owner ? "Owner" : "Member"} · joined ${when(member.joined_at)}`,
+      button: owner ? null : { text: "Remove", name: `Remove ${member.email}`, onclick: () => removeMember(member) },
+      data: { memberId: member.id },
+    });
   }
 
   async function refreshMembers() {

@@ -1,6 +1,6 @@
 // Dashboard → API keys: create one with a label (its full value shown once, with a copy
 // button), the list with masked values, and revoking after a confirmation.
-import { copyText, errorText, say, when, whileBusy } from "../account/common.js";
+import { copyText, errorText, listRow, say, when, whileBusy } from "../account/common.js";
 import { confirmAction } from "../account/confirm.js";
 
 const $ = (id) => document.getElementById(id);
@@ -32,30 +32,14 @@ export async function init(op, me, { welcome = {} } = {}) {
 
   function row(key) {
     const name = key.label || "Unlabelled key";
-    const li = document.createElement("li");
-    li.className = "row";
-    li.dataset.keyId = String(key.id);
-    const main = document.createElement("div");
-    main.className = "row-main";
-    const title = document.createElement("span");
-    title.className = "row-title";
-    title.textContent = name;
-    const masked = document.createElement("code");
-    masked.className = "key-masked";
-    masked.textContent = key.key;
-    const meta = document.createElement("span");
-    meta.className = "row-meta";
     const used = key.last_used_at ? `last used ${when(key.last_used_at)}` : "never used";
-    meta.textContent = `Created ${when(key.created_at)} · ${used}`;
-    main.append(title, masked, meta);
-    const revoke = document.createElement("button");
-    revoke.type = "button";
-    revoke.className = "small";
-    revoke.textContent = "Revoke";
-    revoke.setAttribute("aria-label", `Revoke ${name} (${key.key})`);
-    revoke.addEventListener("click", () => revokeKey(key, name));
-    li.append(main, revoke);
-    return li;
+    return listRow({
+      title: name,
+      code: key.key,
+      meta: `Created ${when(key.created_at)} · ${used}`,
+      button: { text: "Revoke", name: `Revoke ${name} (${key.key})`, onclick: () => revokeKey(key, name) },
+      data: { keyId: key.id },
+    });
   }
 
   async function refresh() {

@@ -71,7 +71,7 @@ async function start() {
   const logout = document.getElementById("logout-button");
   logout.addEventListener("click", () => logOut(logout));
   loading.remove();
-  for (const id of ["dash-account", "dash-nav", "dashboard"]) document.getElementById(id).hidden = false;
+  for (const id of ["dash-account", "logout-button", "dash-nav", "dashboard"]) document.getElementById(id).hidden = false;
   window.addEventListener("hashchange", markCurrentNav);
   markCurrentNav();
 
