@@ -33,22 +33,19 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-# The browser pages' client libraries (web/package.json, locked), served from web/node_modules.
-if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
-  if command -v npm >/dev/null 2>&1; then
-    echo "==> installing web/ packages (npm ci)"
-    (cd web && npm ci --no-audit --no-fund --loglevel=error)
-  else
-    echo "warning: npm not found: the browser pages need web/node_modules (install Node.js)" >&2
+npm_ci() { # folder, what needs it: npm ci in the folder when its lockfile is newer than node_modules
+  if [ -d "$1/node_modules" ] && [ ! "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
+    return 0
   fi
-fi
+  if command -v npm >/dev/null 2>&1; then
+    echo "==> installing $1/ packages (npm ci)"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    echo "warning: npm not found: $2 need $1/node_modules (install Node.js)" >&2
+  fi
+}
 
+# The browser pages' client libraries (web/package.json, locked), served from web/node_modules.
+npm_ci web "the browser pages"
 # The JavaScript SDK's test dependencies (sdk/package.json, locked): socket.io-client for its bots.
-if [ ! -d sdk/node_modules ] || [ sdk/package-lock.json -nt sdk/node_modules/.package-lock.json ]; then
-  if command -v npm >/dev/null 2>&1; then
-    echo "==> installing sdk/ packages (npm ci)"
-    (cd sdk && npm ci --no-audit --no-fund --loglevel=error)
-  else
-    echo "warning: npm not found: the JavaScript SDK's tests need sdk/node_modules (install Node.js)" >&2
-  fi
-fi
+npm_ci sdk "the JavaScript SDK's tests"

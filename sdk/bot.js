@@ -135,6 +135,7 @@ export class Bot {
     this._listeners = new Map();
     this._joinPayload = null; // what join-meeting sent, while the Bot means to be in the meeting
     this._resumeToken = null;
+    this._everConnected = false; // a later `connect` is socket.io-client's reconnection
   }
 
   /** Connected and in the meeting. @returns {boolean} */

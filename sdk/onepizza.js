@@ -313,6 +313,19 @@ function withoutUndefined(object) {
   return out;
 }
 
+/** One AbortSignal that aborts when any of `signals` does (AbortSignal.any where it exists). */
+function anySignal(signals) {
+  const active = signals.filter(Boolean);
+  if (active.length < 2) return active[0];
+  if (typeof AbortSignal.any === "function") return AbortSignal.any(active);
+  const controller = new AbortController();
+  for (const signal of active) {
+    if (signal.aborted) controller.abort(signal.reason);
+    else signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+  }
+  return controller.signal;
+}
+
 function retryAfterSeconds(header) {
   if (!header) return null;
   const seconds = Number(header);
@@ -384,7 +397,7 @@ export class Onepizza {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this._fetch = options.fetch || globalThis.fetch.bind(globalThis);
     this._jar = (options.cookieJar ?? !IN_BROWSER) ? new CookieJar() : null;
-    if (!this.baseUrl && !IN_BROWSER) {
+    if (!this.baseUrl && typeof location === "undefined") {
       throw new TypeError("baseUrl is required outside a browser (e.g. http://localhost:3000)");
     }
     this.auth = new AuthApi(this);
@@ -430,9 +443,7 @@ export class Onepizza {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(options.body === undefined ? {} : options.body);
     }
-    const signals = [options.signal, this.timeoutMs > 0 ? AbortSignal.timeout(this.timeoutMs) : null];
-    const active = signals.filter(Boolean);
-    const signal = active.length > 1 && AbortSignal.any ? AbortSignal.any(active) : active[0];
+    const signal = anySignal([options.signal, this.timeoutMs > 0 ? AbortSignal.timeout(this.timeoutMs) : null]);
     let response;
     try {
       response = await this._fetch(this.url(path, options.query), {

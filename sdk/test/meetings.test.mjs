@@ -135,6 +135,24 @@ test("no answer at all is an OnepizzaError with status 0", async () => {
   assert.ok(error.cause);
 });
 
+test("a timeout or an abort rejects with status 0", async () => {
+  // A fetch that never answers (a timer keeps the process up, as a real socket would).
+  const hanging = (url, init) =>
+    new Promise((resolve, reject) => {
+      const alive = setTimeout(() => reject(new Error("not aborted in 5 s")), 5000);
+      init.signal.addEventListener("abort", () => {
+        clearTimeout(alive);
+        reject(init.signal.reason);
+      });
+    });
+  const slow = new Onepizza({ baseUrl, fetch: hanging, timeoutMs: 50 });
+  await rejects(() => slow.health.check(), 0, /timed out/);
+  const controller = new AbortController();
+  const waiting = rejects(() => slow.request("GET", "/health", { signal: controller.signal }), 0, /aborted/);
+  controller.abort();
+  await waiting;
+});
+
 test("health, ICE servers and a client error report need no account", async () => {
   const op = new Onepizza({ baseUrl });
   assert.deepEqual(await op.health.check(), { status: "ok", db: "connected" });
