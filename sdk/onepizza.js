@@ -175,7 +175,14 @@
 
 // --- §9 webhooks -------------------------------------------------------------------------------
 
-/** @typedef {"meeting.ended"|"participant.joined"|"participant.left"} WebhookEvent */
+/** @typedef {"meeting.started"|"meeting.ended"|"participant.joined"|"participant.left"|"recording.uploaded"} WebhookEvent */
+/**
+ * @typedef {Object} WebhookPayload The JSON body of a delivery.
+ * @property {WebhookEvent} event
+ * @property {string} meetingId
+ * @property {number} timestamp Epoch milliseconds of the event.
+ * @property {Object<string, *>} data
+ */
 /** @typedef {{ id: number, url: string, events: WebhookEvent[], created_at: string }} Webhook */
 /** @typedef {Webhook & { secret: string }} CreatedWebhook The secret signs every delivery; shown only here. */
 /** @typedef {{ webhooks: Webhook[] }} WebhookList */
@@ -1047,6 +1054,54 @@ class AdminApi extends Group {
   transactions(query = {}) {
     return this.client.request("GET", "/admin/api/billing/transactions", { query });
   }
+}
+
+async function webCrypto() {
+  if (globalThis.crypto && globalThis.crypto.subtle) return globalThis.crypto;
+  return (await import("node:crypto")).webcrypto; // Node 18 has no global crypto
+}
+
+function sameText(a, b) {
+  let difference = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    difference |= (a.charCodeAt(i) || 0) ^ (b.charCodeAt(i) || 0);
+  }
+  return difference === 0;
+}
+
+/**
+ * Check a webhook delivery's X-Onepizza-Signature header (`t=<unix seconds>,v1=<hex
+ * HMAC-SHA256(secret, "<t>.<raw body>")>`) against the raw body, before parsing it; a
+ * timestamp more than `toleranceSeconds` away from now is refused (a replay, or a wrong clock).
+ * @param {string} secret The webhook's secret ("whsec_...", from webhooks.create()).
+ * @param {string|null|undefined} header The X-Onepizza-Signature header.
+ * @param {string|Uint8Array|ArrayBuffer} body The raw body, exactly as received.
+ * @param {{ toleranceSeconds?: number, now?: number }} [options] now: epoch milliseconds.
+ * @returns {Promise<boolean>}
+ */
+export async function verifyWebhookSignature(secret, header, body, options = {}) {
+  const fields = {};
+  for (const part of String(header || "").split(",")) {
+    const at = part.indexOf("=");
+    if (at > 0) fields[part.slice(0, at).trim()] = part.slice(at + 1).trim();
+  }
+  const timestamp = Number(fields.t);
+  if (!/^\d+$/.test(fields.t || "") || typeof fields.v1 !== "string") return false;
+  const now = (options.now ?? Date.now()) / 1000;
+  if (Math.abs(now - timestamp) > (options.toleranceSeconds ?? 300)) return false;
+  const encoder = new TextEncoder();
+  const raw = typeof body === "string" ? encoder.encode(body) : new Uint8Array(body);
+  const prefix = encoder.encode(`${fields.t}.`);
+  const signed = new Uint8Array(prefix.length + raw.length);
+  signed.set(prefix);
+  signed.set(raw, prefix.length);
+  const crypto = await webCrypto();
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, signed));
+  const expected = [...mac].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return sameText(expected, fields.v1.toLowerCase());
 }
 
 export default Onepizza;

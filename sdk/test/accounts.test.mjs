@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { test } from "node:test";
 
+import { verifyWebhookSignature } from "../onepizza.js";
 import { adminClient, baseUrl, keyClient, newAccount, Onepizza, PASSWORD, rejects } from "./support.mjs";
 
 test("register, me, change password, logout, log in again", async () => {
@@ -74,7 +75,7 @@ test("webhooks: register, receive meeting.ended, delivery log, retry, delete", a
     let body = "";
     request.on("data", (chunk) => (body += chunk));
     request.on("end", () => {
-      received.push(JSON.parse(body));
+      received.push({ body, signature: request.headers["x-onepizza-signature"] });
       response.writeHead(200).end("ok");
       arrived();
     });
@@ -93,8 +94,17 @@ test("webhooks: register, receive meeting.ended, delivery log, retry, delete", a
     const { meetingId } = await op.meetings.create({ title: "Hooked" });
     await op.meetings.end(meetingId);
     await delivered;
-    assert.equal(received[0].event, "meeting.ended");
-    assert.equal(received[0].meetingId, meetingId);
+    const { body, signature } = received[0];
+    const payload = JSON.parse(body);
+    assert.equal(payload.event, "meeting.ended");
+    assert.equal(payload.meetingId, meetingId);
+    assert.equal(await verifyWebhookSignature(hook.secret, signature, body), true);
+    assert.equal(await verifyWebhookSignature(hook.secret, signature, new TextEncoder().encode(body)), true);
+    assert.equal(await verifyWebhookSignature(hook.secret, signature, body.replace("Hooked", "Hacked")), false);
+    assert.equal(await verifyWebhookSignature("whsec_wrong", signature, body), false);
+    const later = Date.now() + 10 * 60 * 1000;
+    assert.equal(await verifyWebhookSignature(hook.secret, signature, body, { now: later }), false);
+    assert.equal(await verifyWebhookSignature(hook.secret, undefined, body), false);
 
     let deliveries = [];
     for (let i = 0; i < 50 && !deliveries.some((d) => d.status === "delivered"); i++) {
