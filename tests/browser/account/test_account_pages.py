@@ -239,3 +239,36 @@ def test_change_password_from_the_dashboard(site, new_page):
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url("**/login?loggedout=1")
     log_in(page, site, email, "another good password")
+
+
+def test_sign_up_and_a_first_key_with_the_keyboard_alone(site, new_page):
+    page = new_page(**PHONE)
+    page.goto(site.url + "/register")
+    email = new_email("keyboard")
+    page.keyboard.press("Tab")  # the brand link
+    page.keyboard.press("Tab")
+    page.keyboard.type(email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")  # the account type: Personal
+    expect(page.get_by_role("radio", name="Personal")).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_role("radio", name=re.compile("^Company"))).to_be_checked()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Company name")).to_be_focused()
+    page.keyboard.type("Keyboard Co")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/dashboard")
+
+    # The first key's panel takes the focus; its buttons follow, then the label field.
+    expect(page.locator("#new-key")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Copy key")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # I have saved it
+    expect(page.locator("#new-key")).to_be_hidden()
+    expect(page.get_by_label("Label")).to_be_focused()
+    page.keyboard.type("Typed")
+    page.keyboard.press("Enter")
+    expect(page.locator("#key-list li", has_text="Typed")).to_have_count(1)
+    expect(page.locator("#new-key")).to_be_focused()
