@@ -168,7 +168,7 @@ async def test_configured_database_is_used_instead_of_embedded(start_server):
         dsn = f"postgresql://postgres@127.0.0.1:5432/{name}"
         with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM platform_settings")
-            assert cur.fetchone()[0] == 2
+            assert cur.fetchone()[0] == 3  # the rate, the low-balance threshold, the welcome credit
         code, _ = server.stop()
         assert code == 0
     finally:
