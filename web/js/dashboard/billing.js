@@ -10,6 +10,25 @@ const PENDING_TOPUP = "onepizza.topup"; // the newest ledger id when the user le
 const POLL_MS = 2000;
 const POLL_FOR_MS = 3 * 60 * 1000;
 
+/** Storage of this tab, for the newest ledger id seen before leaving for Stripe. */
+function keepNewestId(id) {
+  try {
+    sessionStorage.setItem(PENDING_TOPUP, String(id));
+  } catch {
+    // storage disabled: the return falls back to "a card credit of the last half hour"
+  }
+}
+
+function takeNewestId() {
+  try {
+    const stored = sessionStorage.getItem(PENDING_TOPUP);
+    sessionStorage.removeItem(PENDING_TOPUP);
+    return stored;
+  } catch {
+    return null;
+  }
+}
+
 export async function init(op, me, { setBalance = () => {} } = {}) {
   const rows = $("history-rows");
   const empty = $("history-empty");
@@ -87,7 +106,7 @@ export async function init(op, me, { setBalance = () => {} } = {}) {
       const checkout = await whileBusy($("topup-button"), "Opening the payment page…", () =>
         op.billing.stripeCheckout(Math.round(amount * 100) / 100),
       );
-      sessionStorage.setItem(PENDING_TOPUP, String(newestId));
+      keepNewestId(newestId);
       window.location.assign(checkout.url);
     } catch (failure) {
       say(topupError, errorText(failure));
@@ -96,13 +115,18 @@ export async function init(op, me, { setBalance = () => {} } = {}) {
 
   /** Back from Stripe: its webhook credits the balance, maybe a little after the redirect. */
   async function awaitTopup() {
-    const after = Number(sessionStorage.getItem(PENDING_TOPUP) || 0);
-    sessionStorage.removeItem(PENDING_TOPUP);
+    // The top-up is the first card credit after the newest row seen before leaving for
+    // Stripe; from another tab (nothing remembered), one from the last half hour.
+    const remembered = takeNewestId();
+    const recent = Date.now() - 30 * 60 * 1000;
+    const isNew = remembered
+      ? (t) => t.id > Number(remembered)
+      : (t) => Date.parse(t.created_at) > recent;
     say(status, "Thank you: your payment went through. Your balance grows as soon as Stripe confirms it…");
     $("billing").scrollIntoView();
     const arrived = async () => {
       const history = await refresh();
-      const credit = history.transactions.find((t) => t.type === "stripe_topup" && t.id > after);
+      const credit = history.transactions.find((t) => t.type === "stripe_topup" && isNew(t));
       if (credit) {
         say(
           status,
@@ -162,5 +186,8 @@ export async function init(op, me, { setBalance = () => {} } = {}) {
     topup === "success" ? awaitTopup() : refresh(),
     usdc(),
   ]);
-  if (topup === "cancelled") say(status, "Top-up cancelled: nothing was charged.");
+  if (topup === "cancelled") {
+    takeNewestId();
+    say(status, "Top-up cancelled: nothing was charged.");
+  }
 }
