@@ -8,6 +8,7 @@ import itertools
 import os
 from contextlib import contextmanager
 
+import pytest
 from playwright.sync_api import Page
 
 ADMIN_EMAIL = "admin@example.com"
@@ -42,6 +43,19 @@ def server_environment():
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@pytest.fixture(scope="module", name="admin_env")
+def admin_env_fixture():
+    with server_environment():
+        yield
+
+
+@pytest.fixture(scope="module", name="server")
+def admin_server(admin_env, server):
+    """The conftest `server`, started with SERVER_ENV: a test module that imports this and
+    admin_env_fixture gets it as its `server`."""
+    return server
 
 
 def register(server, prefix: str = "user") -> dict:

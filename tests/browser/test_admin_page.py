@@ -7,18 +7,18 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser.account.helpers import PHONE, fits_phone
 from tests.browser.axe import assert_accessible
-from tests.browser.dashboard_admin_helpers import (
+from tests.browser.dashboard_admin_helpers import (  # noqa: F401  (fixtures)
     ADMIN_EMAIL,
+    admin_env_fixture,
+    admin_server,
     api_json,
     log_in,
     log_in_admin,
     register,
-    server_environment,
 )
 
 CHARTS = ["trends-chart", "revenue-chart", "peak-chart", "features-chart", "retention-chart"]
@@ -31,17 +31,6 @@ ADMIN_DATA = [
     ("GET", "/admin/api/analytics/users"),
     ("GET", "/admin/api/analytics/health"),
 ]
-
-
-@pytest.fixture(scope="module")
-def admin_env():
-    with server_environment():
-        yield
-
-
-@pytest.fixture(scope="module")
-def server(admin_env, server):
-    return server
 
 
 def balance(page, server) -> Decimal:

@@ -13,27 +13,17 @@ from playwright.sync_api import expect
 
 from tests.browser.account.helpers import PHONE, fits_phone
 from tests.browser.axe import assert_accessible
-from tests.browser.dashboard_admin_helpers import (
+from tests.browser.dashboard_admin_helpers import (  # noqa: F401  (fixtures)
+    admin_env_fixture,
+    admin_server,
     api_json,
     grant_credit,
     log_in,
     log_in_admin,
     register,
-    server_environment,
 )
 
 RECORDING = b"\x1a\x45\xdf\xa3 not really a webm, but the server stores what it gets"
-
-
-@pytest.fixture(scope="module")
-def admin_env():
-    with server_environment():
-        yield
-
-
-@pytest.fixture(scope="module")
-def server(admin_env, server):
-    return server
 
 
 @pytest.fixture

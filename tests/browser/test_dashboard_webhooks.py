@@ -17,13 +17,14 @@ from playwright.sync_api import expect
 
 from tests.api.test_webhooks import verify
 from tests.browser.axe import assert_accessible
-from tests.browser.dashboard_admin_helpers import (
+from tests.browser.dashboard_admin_helpers import (  # noqa: F401  (fixtures)
+    admin_env_fixture,
+    admin_server,
     api_json,
     grant_credit,
     log_in,
     log_in_admin,
     register,
-    server_environment,
 )
 
 
@@ -70,17 +71,6 @@ class Receiver:
             assert time.monotonic() < deadline, f"{len(self.requests)} of {count} deliveries"
             time.sleep(0.05)
         return self.requests
-
-
-@pytest.fixture(scope="module")
-def admin_env():
-    with server_environment():
-        yield
-
-
-@pytest.fixture(scope="module")
-def server(admin_env, server):
-    return server
 
 
 @pytest.fixture
