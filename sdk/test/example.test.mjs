@@ -9,11 +9,13 @@ import { baseUrl, io, joinMeeting, keyClient } from "./support.mjs";
 
 const EXAMPLE = fileURLToPath(new URL("../examples/bot.mjs", import.meta.url));
 
-test("the example bot greets, answers !who and !echo, and leaves on !bye", async () => {
+const LIMIT = { timeout: 60000 }; // a hang fails the test (a fresh node process can be slow to start)
+
+test("the example bot greets, answers !who and !echo, and leaves on !bye", LIMIT, async () => {
   const op = keyClient();
   const { meetingId } = await op.meetings.create({ title: "Example" });
   const me = await joinMeeting({ io, baseUrl, meetingId, name: "Tester" });
-  const greeted = me.waitFor("chat:message", (m) => m.name === "Example bot");
+  const greeted = me.waitFor("chat:message", (m) => m.name === "Example bot", 30000);
   const child = spawn(process.execPath, [EXAMPLE, meetingId], {
     env: { ...process.env, ONEPIZZA_API_URL: baseUrl },
     stdio: ["ignore", "pipe", "pipe"],
@@ -45,7 +47,7 @@ test("the example bot greets, answers !who and !echo, and leaves on !bye", async
   }
 });
 
-test("the example bot exits with 1 and the server's message for an unknown meeting", async () => {
+test("the example bot exits with 1 and the server's message for an unknown meeting", LIMIT, async () => {
   const child = spawn(process.execPath, [EXAMPLE, "zzz-zzzz-zzz"], {
     env: { ...process.env, ONEPIZZA_API_URL: baseUrl },
     stdio: ["ignore", "pipe", "pipe"],
