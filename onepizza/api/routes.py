@@ -156,5 +156,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/join/{meeting_id}", pages.page("meeting.html"), name="join")
     for page in ("register", "login", "forgot", "reset", "dashboard"):
         app.router.add_get(f"/{page}", pages.page(f"{page}.html"), name=f"page-{page}")
-    app.router.add_get("/admin", AdminPageHandlers().page, name="page-admin")
+    admin_page = AdminPageHandlers()
+    app.router.add_get("/admin", admin_page.page, name="page-admin")
+    # The same file under /static/ (added below) is guarded the same way.
+    app.router.add_get("/static/admin.html", admin_page.page, name="static-admin")
     add_static_routes(app, app[SETTINGS])

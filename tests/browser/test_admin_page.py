@@ -139,6 +139,7 @@ def test_a_non_admin_gets_no_admin_page_and_no_admin_data(server, new_page):
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
     html = page.content()
     assert "admin/main.js" not in html and "settings-form" not in html
+    assert page.goto(server.url + "/static/admin.html").status == 403
     for method, path in ADMIN_DATA:
         status, body = api_json(page, server, method, path, {} if method != "GET" else None)
         assert status == 403, (method, path, status, body)
