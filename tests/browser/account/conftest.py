@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import expect
 
 from tests.api.test_billing_stripe import SECRET_KEY, WEBHOOK_SECRET
 from tests.browser.account.helpers import StripeStandIn
@@ -15,6 +16,15 @@ from tests.conftest import Outbox, free_port
 
 # The well-known development mnemonic (Hardhat's and Foundry's), as tests/api/test_usdc.py uses.
 MNEMONIC = "test test test test test test test test test test test junk"
+
+
+@pytest.fixture(autouse=True)
+def patient_expect():
+    """expect() waits up to 15 s here (5 s by default): a dashboard starts six sections at
+    once, which takes a while on a busy machine."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
 
 
 @pytest.fixture(scope="module")
