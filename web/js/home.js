@@ -1,7 +1,7 @@
 // Home page: "Start a meeting" creates a guest meeting and opens it as its host. The admin
 // token travels in the URL fragment, which browsers never send to a server; the meeting page
 // moves it into sessionStorage and removes it from the address bar.
-import { createGuestMeeting } from "./api.js";
+import { errorText, op } from "./account/common.js";
 
 const startForm = document.getElementById("start-form");
 const startButton = document.getElementById("start-meeting");
@@ -14,11 +14,11 @@ startForm.addEventListener("submit", async (event) => {
   startButton.textContent = "Starting…";
   try {
     const title = startForm.elements.title.value.trim();
-    const meeting = await createGuestMeeting(title);
+    const meeting = await op.meetings.createGuest(title ? { title } : {});
     const fragment = new URLSearchParams({ admin: meeting.adminToken });
     window.location.assign(`/join/${encodeURIComponent(meeting.meetingId)}#${fragment}`);
   } catch (error) {
-    startError.textContent = error.message;
+    startError.textContent = errorText(error);
     startError.hidden = false;
     startButton.disabled = false;
     startButton.textContent = "Start a meeting";

@@ -1,5 +1,6 @@
 // Recording (host): the grid is drawn onto a canvas and everyone's audio is mixed, then
-// MediaRecorder makes a WebM file that is offered as a download when recording stops.
+// MediaRecorder makes a WebM file when recording stops (room/recording.js uploads it or offers
+// it as a download).
 // Participants are told through recording:broadcast-started / -stopped (consent banner).
 
 export class MeetingRecorder {

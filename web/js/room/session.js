@@ -2,7 +2,7 @@
 // waiting room, rejoining after a reconnection, the WebRTC mesh and leaving.
 import { io } from "/vendor/socket.io-client/dist/socket.io.esm.min.js";
 
-import { iceServers } from "../api.js";
+import { op } from "../account/common.js";
 import { $, $$, toast } from "../dom.js";
 import { plainText } from "../markdown.js";
 import { Mesh } from "../mesh.js";
@@ -42,6 +42,17 @@ $("#join-form").addEventListener("submit", async (event) => {
   state.iceServers = await iceServers();
   connect();
 });
+
+/** The RTCIceServer list (§13); STUN defaults if the call fails. */
+async function iceServers() {
+  try {
+    const data = await op.iceServers();
+    if (Array.isArray(data?.iceServers)) return data.iceServers;
+  } catch {
+    // fall through to the defaults
+  }
+  return [{ urls: "stun:stun.l.google.com:19302" }];
+}
 
 function connect() {
   if (state.socket) {
