@@ -79,6 +79,7 @@ def test_create_open_the_host_link_join_as_host_end_and_find_it_in_history(accou
 
     created = page.locator("#dm-created")
     expect(created).to_contain_text("Created: Dashboard standup")
+    expect(form.get_by_label("Now")).to_be_checked()  # the form is ready for the next one
     host_link = page.get_by_label("Host link", exact=True)
     expect(host_link).to_have_value(re.compile(r"/join/[a-z-]+#admin=\S{20,}$"))
     meeting_id = meeting_id_of(host_link.input_value())

@@ -10,7 +10,7 @@ import { Onepizza, OnepizzaError } from "/sdk/onepizza.js";
 
 import { copyText, dollars, errorText, say, when } from "../account/common.js";
 import { confirmAction } from "../account/confirm.js";
-import { h } from "../dom.js";
+import { append, h } from "../dom.js";
 
 const STYLESHEET = "/static/css/dashboard-meetings.css";
 const KEY_LABEL = "Dashboard (this browser)";
@@ -53,6 +53,12 @@ class BrowserVault {
 }
 
 // --- helpers shared with the webhooks section ----------------------------------------------
+
+/** Replace what `element` holds with `children` (null, undefined and false are left out). */
+export function put(element, ...children) {
+  element.replaceChildren();
+  return append(element, children);
+}
 
 /** The section's heading (the page's own, if it has one) followed by `children`. */
 export function fillSection(root, title, ...children) {
@@ -166,7 +172,11 @@ class MeetingsSection {
   buildCreateForm() {
     const field = (label, input, hint) =>
       h("div", { class: "field" }, h("label", { for: input.id }, label), input, hint ? h("p", { class: "hint", id: `${input.id}-hint` }, hint) : null);
-    const choice = (id, attrs, label) => h("label", { class: "choice", for: id }, h("input", { id, ...attrs }), label);
+    const choice = (id, attrs, label) => {
+      const input = h("input", { id, ...attrs });
+      input.defaultChecked = input.checked; // what the form's reset() goes back to
+      return h("label", { class: "choice", for: id }, input, label);
+    };
     const schedule = h("input", { id: "dm-scheduled-for", name: "scheduledFor", type: "datetime-local", "aria-describedby": "dm-scheduled-for-hint" });
     const scheduleField = field("Start time", schedule, "Your local time. Nobody can join before it; the meeting opens by itself then.");
     scheduleField.hidden = true;
@@ -265,7 +275,8 @@ class MeetingsSection {
 
   showCreated(meeting, lockProblem) {
     const scheduled = meeting.status === "scheduled";
-    this.created.replaceChildren(
+    put(
+      this.created,
       h("p", {}, h("strong", {}, `${scheduled ? "Scheduled" : "Created"}: ${meeting.title}`), scheduled ? ` — opens ${when(meeting.scheduledAt)}` : ""),
       lockProblem ? h("p", { class: "form-error" }, lockProblem) : null,
       copyField("Join link", joinLink(meeting.meetingId), "dm-created-join"),
@@ -472,7 +483,8 @@ class MeetingsSection {
       return;
     }
     const reload = () => this.loadFiles(body, meetingId, title, transcript);
-    body.replaceChildren(
+    put(
+      body,
       transcript
         ? h(
             "p",

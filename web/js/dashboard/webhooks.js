@@ -3,7 +3,7 @@
 import { errorText, say, when } from "../account/common.js";
 import { confirmAction } from "../account/confirm.js";
 import { h } from "../dom.js";
-import { copyField, ensureStylesheet, fillSection, messages } from "./meetings.js";
+import { copyField, ensureStylesheet, fillSection, messages, put } from "./meetings.js";
 
 // The server's event names (onepizza/services/webhooks.py EVENTS), with what each one means.
 const EVENTS = [
@@ -117,7 +117,8 @@ class WebhooksSection {
   }
 
   showSecret(webhook) {
-    this.secret.replaceChildren(
+    put(
+      this.secret,
       h("p", {}, h("strong", {}, "Webhook registered."), " Its signing secret is shown only now: your endpoint checks the X-Onepizza-Signature header with it."),
       copyField("Signing secret", webhook.secret, "wh-secret"),
       h("p", { class: "actions" }, h("button", { type: "button", class: "small", onclick: () => this.hideSecret() }, "I have saved it")),
