@@ -181,7 +181,16 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
     if not accepted or response.prepared or hdrs.CONTENT_ENCODING in response.headers:
         return response
     if isinstance(response, web.FileResponse):
-        if Path(request.path).suffix.lower() in COMPRESSIBLE_SUFFIXES and "gzip" in accepted:
+        # Not for a revalidation: aiohttp would give its 304 a gzip body, and the stray bytes
+        # break the next response on the connection (Chromium: ERR_INVALID_HTTP_RESPONSE).
+        conditional = (
+            hdrs.IF_MODIFIED_SINCE in request.headers or hdrs.IF_NONE_MATCH in request.headers
+        )
+        if (
+            Path(request.path).suffix.lower() in COMPRESSIBLE_SUFFIXES
+            and "gzip" in accepted
+            and not conditional
+        ):
             response.enable_compression(web.ContentCoding.gzip)
         return response
     if type(response) is not web.Response or not isinstance(response.body, bytes):

@@ -1,5 +1,7 @@
 """brotli and gzip for text responses when the client asks, identity otherwise."""
 
+import asyncio
+
 import brotli
 import orjson
 import pytest
@@ -54,3 +56,21 @@ async def test_static_text_files_gzipped(app_client):
     resp = await app_client.get("/static/css/site.css", headers={"Accept-Encoding": "gzip"})
     assert resp.status == 200
     assert resp.headers["Content-Encoding"] == "gzip"
+
+
+async def test_a_revalidated_static_file_is_a_bare_304(app_client):
+    """A 304 has no body: nothing stray precedes the next response on the connection."""
+    first = await app_client.get("/static/css/site.css", headers={"Accept-Encoding": "gzip"})
+    modified = first.headers["Last-Modified"]
+    reader, writer = await asyncio.open_connection(app_client.host, app_client.port)
+    for path in ("/static/css/site.css", "/health/liveness"):
+        writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, br\r\n"
+            f"If-Modified-Since: {modified}\r\n\r\n".encode()
+        )
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 304") and b"Content-Encoding" not in head
+    following = await reader.readuntil(b"\r\n\r\n")
+    assert following.startswith(b"HTTP/1.1 200 OK"), following[:80]
+    writer.close()
