@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from onepizza.api.auth import require_admin
 from onepizza.api.pages import WEB_DIR
@@ -45,7 +45,8 @@ class AdminPageHandlers:
         try:
             await require_admin(request)
         except Unauthorized:
-            raise web.HTTPFound(LOGIN_URL) from None
+            # Returned, not raised, so it gets the security headers like any page.
+            return web.Response(status=302, headers={hdrs.LOCATION: LOGIN_URL})
         except Forbidden:
             return web.Response(
                 status=403,

@@ -150,6 +150,7 @@ def test_a_non_admin_gets_no_admin_page_and_no_admin_data(server, new_page):
     redirect = visitor.request.get(server.url + "/admin", max_redirects=0)
     assert redirect.status == 302
     assert redirect.headers["location"] == "/login?next=/admin"
+    assert "frame-ancestors 'none'" in redirect.headers["content-security-policy"]
     for method, path in ADMIN_DATA:
         status, _ = api_json(visitor, server, method, path, {} if method != "GET" else None)
         assert status == 401, (method, path)
