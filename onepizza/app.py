@@ -54,6 +54,7 @@ from onepizza.services.registry import (
     MAILER,
     MEETING_TIMERS,
     MEETINGS,
+    NODE_ID,
     RECORDINGS,
     USDC,
     USDC_WATCHER,
@@ -84,6 +85,7 @@ def create_app(settings: Settings) -> web.Application:
         ]
     )
     app[SETTINGS] = settings
+    app[NODE_ID] = new_node_id()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_analytics)  # before _meetings: it records the shutdown's endings
     app.cleanup_ctx.append(_webhooks)  # before _services and _meetings: they emit events
@@ -208,7 +210,7 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
     service = MeetingService(
         app[DB_POOL],
         live,
-        node_id=new_node_id(),
+        node_id=app[NODE_ID],
         mailer=app[MAILER],
         analytics=app[ANALYTICS],
     )

@@ -3,32 +3,48 @@
 from __future__ import annotations
 
 
-async def joined(
-    cur, *, meeting_id: str, participant_id: str, name: str, is_host: bool, node_id: str, peak: int
-) -> None:
-    """The join's row, and the meeting's peak raised to `peak`, in one statement."""
-    await cur.execute(
-        """
-        WITH joined AS (
-            INSERT INTO attendance (meeting_id, participant_id, name, is_host, node_id)
-            VALUES (%s, %s, %s, %s, %s)
-            ON CONFLICT (meeting_id, participant_id) DO NOTHING
+async def write(cur, joins: list[tuple], leaves: list[tuple[str, str]]) -> None:
+    """A batch of joins (meeting id, participant id, name, host or not, node id, the
+    meeting's participant count after it) and then of leaves (meeting id, participant id),
+    in one round trip: the join rows, each meeting's peak raised to the highest count, then
+    the leave times. A row for a meeting that has no row (deleted) is skipped."""
+    statements, params = [], []
+    if joins:
+        columns = (list(column) for column in zip(*joins, strict=True))
+        mids, pids, names, hosts, nodes, peaks = columns
+        statements.append(
+            """
+            WITH rows AS (
+                SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bool[],
+                                     %s::text[], %s::int[])
+                    AS t(meeting_id, participant_id, name, is_host, node_id, peak)
+            ), inserted AS (
+                INSERT INTO attendance (meeting_id, participant_id, name, is_host, node_id)
+                SELECT r.meeting_id, r.participant_id, r.name, r.is_host, r.node_id FROM rows r
+                WHERE EXISTS (SELECT 1 FROM meetings m WHERE m.id = r.meeting_id)
+                ON CONFLICT (meeting_id, participant_id) DO NOTHING
+            )
+            UPDATE meetings m SET peak_participants = x.peak
+            FROM (SELECT meeting_id, max(peak) AS peak FROM rows GROUP BY meeting_id) x
+            WHERE m.id = x.meeting_id AND m.status = 'active' AND m.peak_participants < x.peak
+            """
         )
-        UPDATE meetings SET peak_participants = GREATEST(peak_participants, %s)
-        WHERE id = %s AND status = 'active'
-        """,
-        (meeting_id, participant_id, name, is_host, node_id, peak, meeting_id),
-    )
-
-
-async def left(cur, *, meeting_id: str, participant_id: str) -> None:
-    await cur.execute(
-        """
-        UPDATE attendance SET left_at = GREATEST(now(), joined_at)
-        WHERE meeting_id = %s AND participant_id = %s AND left_at IS NULL
-        """,
-        (meeting_id, participant_id),
-    )
+        params += [mids, pids, names, hosts, nodes, peaks]
+    if leaves:
+        mids, pids = (list(column) for column in zip(*leaves, strict=True))
+        statements.append(
+            """
+            UPDATE attendance a SET left_at = GREATEST(now(), a.joined_at)
+            FROM unnest(%s::text[], %s::text[]) AS t(meeting_id, participant_id)
+            WHERE a.meeting_id = t.meeting_id AND a.participant_id = t.participant_id
+              AND a.left_at IS NULL
+            """
+        )
+        params += [mids, pids]
+    if statements:
+        # One query string: PostgreSQL runs the statements in order as one transaction, so
+        # a leave in the batch finds the row its join inserted.
+        await cur.execute(";".join(statements), params)
 
 
 async def close_node(cur, node_id: str) -> list[str]:

@@ -2,9 +2,11 @@
 
 Each operation is one Lua script, so each read-then-write rule is atomic across processes.
 A join also publishes, from inside its script, the Socket.IO messages that announce it (on
-python-socketio's Redis channel): the joiner's `joined`, `participant:joined` to the others
-and the joiner's entry into the meeting's rooms. Every process handles that channel in one
-order, so each pair of participants learns of each other exactly once, whatever races.
+python-socketio's Redis channel): the joiner's `joined` (on its process's own channel,
+`<channel>:node:<node id>`), `participant:joined` to the others and the joiner's entry into
+the meeting's rooms. Every process receives both its channels on one connection, in one
+order, so each pair of participants learns of each other exactly once, whatever races. A
+relayed signal goes to the target's process's channel alone.
 
 Keys (under a prefix, `onepizza:` by default): `m:<id>` (a hash: the meeting), `m:<id>:p`
 (participants as JSON), `m:<id>:inv`, `m:<id>:w` (waiting), `m:<id>:a` (admitted),
@@ -159,6 +161,7 @@ local admit_sid, invite, resume, now = ARGV[5], ARGV[6], ARGV[7], ARGV[8]
 local m = meta(id)
 if not m then return cjson.encode({refused = 'missing'}) end
 if m.status ~= 'live' then return cjson.encode({refused = 'ending'}) end
+if ARGV[10] ~= '' and ARGV[10] == m.admin then is_admin = true end
 local settings = cjson.decode(m.settings)
 local pkey = mkey(id, ':p')
 local replaced = nil
@@ -211,6 +214,7 @@ if ARGV[9] ~= '' then
       isHandRaised = p.isHandRaised, isAdmin = p.isAdmin})
   end
   local joined = a.joined
+  joined.isAdmin = is_admin
   joined.settings = {muteOnJoin = settings.muteOnJoin, videoOffOnJoin = settings.videoOffOnJoin,
     maxParticipants = settings.maxParticipants, locked = settings.locked,
     waitingRoom = settings.waitingRoom}
@@ -221,14 +225,18 @@ if ARGV[9] ~= '' then
   joined.recordingHostName = m.rec or cjson.null
   local body = cjson.encode(joined)
   body = string.sub(body, 1, -2) .. ',"participants":[' .. table.concat(list, ',') .. ']}'
-  redis.call('PUBLISH', channel, '{"method":"emit","event":"joined","data":[' .. body ..
+  -- `joined` on the joiner's process's own channel: no other process needs it
+  redis.call('PUBLISH', channel .. ':node:' .. me.node,
+    '{"method":"emit","event":"joined","data":[' .. body ..
     '],"binary":false,"namespace":"/","room":' .. cjson.encode(me.sid) ..
     ',"skip_sid":null,"callback":null,"host_id":' .. cjson.encode(host) .. '}')
   redis.call('PUBLISH', channel, cjson.encode({method = 'emit', event = 'participant:joined',
     data = {{participantId = me.participantId, name = me.name, isMuted = me.isMuted,
              isVideoOff = me.isVideoOff, isAdmin = me.isAdmin}},
     binary = false, namespace = '/', room = a.room, skip_sid = me.sid, host_id = host}))
-  for _, room in ipairs(a.rooms) do
+  local rooms = a.rooms
+  if is_admin then for _, room in ipairs(a.host_rooms) do table.insert(rooms, room) end end
+  for _, room in ipairs(rooms) do
     redis.call('PUBLISH', channel, cjson.encode({method = 'enter_room', sid = me.sid,
       room = room, namespace = '/', host_id = host}))
   end
@@ -333,7 +341,10 @@ if not raw then return {pid} end
 local target = cjson.decode(raw)
 -- without a channel (a plain route) or for this process's socket, the caller emits
 if ARGV[9] == '' or target.node == ARGV[8] then return {pid, target.sid, 0} end
-redis.call('PUBLISH', ARGV[9], '{"method":"emit","event":' .. cjson.encode(ARGV[4]) ..
+-- to the target's process alone (its own channel), or to all of them
+local channel = ARGV[9]
+if target.node then channel = channel .. ':node:' .. target.node end
+redis.call('PUBLISH', channel, '{"method":"emit","event":' .. cjson.encode(ARGV[4]) ..
   ',"data":[{"from":' .. cjson.encode(pid) .. ',' .. cjson.encode(ARGV[5]) .. ':' .. ARGV[6] ..
   '}],"binary":false,"namespace":"/","room":' .. cjson.encode(target.sid) ..
   ',"skip_sid":null,"callback":null,"host_id":' .. cjson.encode(ARGV[7]) .. '}')
@@ -606,7 +617,7 @@ class RedisLiveState(LiveState):
         meeting_id: str,
         request: JoinRequest,
         *,
-        is_admin: bool,
+        is_admin: bool = False,
         admit_sid: str | None = None,
         announce: Announcement | None = None,
     ) -> JoinOutcome:
@@ -618,6 +629,7 @@ class RedisLiveState(LiveState):
                     "host": HOST_ID,
                     "room": announce.room,
                     "rooms": list(announce.rooms),
+                    "host_rooms": list(announce.host_rooms),
                     "joined": announce.joined,
                 }
             )
@@ -631,6 +643,7 @@ class RedisLiveState(LiveState):
             request.resume_hash or "",
             repr(time.time()),
             announcement,
+            request.admin_hash.hex() if request.admin_hash else "",
         )
         result = orjson.loads(raw)
         if result.get("refused"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import copy
+import hmac
 import time
 from dataclasses import dataclass, field, replace
 
@@ -96,8 +97,9 @@ class LiveMeeting:
 class JoinRequest:
     """What a joining socket brings; the store decides atomically whether it gets in."""
 
-    participant: Participant  # is_muted / is_video_off are set by the store from settings
+    participant: Participant  # is_admin / is_muted / is_video_off are set by the store
     invite_hash: bytes | None = None
+    admin_hash: bytes | None = None  # a host token's digest: a host when it is the meeting's
     resume_hash: str | None = None  # replaces the participant with this token, if listed
 
 
@@ -119,7 +121,8 @@ class Announcement:
 
     room: str
     rooms: tuple[str, ...]
-    joined: dict  # participantId, isAdmin, resumeToken: the rest comes from the state
+    joined: dict  # participantId, resumeToken: the rest (isAdmin too) comes from the state
+    host_rooms: tuple[str, ...] = ()  # entered too when the joiner is a host
 
 
 MAX_REMEMBERED_MESSAGES = 5000
@@ -181,11 +184,12 @@ class LiveState(abc.ABC):
         meeting_id: str,
         request: JoinRequest,
         *,
-        is_admin: bool,
+        is_admin: bool = False,
         admit_sid: str | None = None,
         announce: Announcement | None = None,
     ) -> JoinOutcome:
-        """One atomic step: the meeting is live; the socket gets in as a host, with an
+        """One atomic step: the meeting is live; the socket gets in as a host (`is_admin`,
+        or `request.admin_hash` matching the meeting's admin token), with an
         admission from the waiting room, or with an invite, or else when the meeting is
         neither locked nor behind a waiting room; and it is not full. A refused join
         consumes nothing; an accepted one raises the peak and ends the empty period."""
@@ -382,7 +386,7 @@ class MemoryLiveState(LiveState):
         meeting_id: str,
         request: JoinRequest,
         *,
-        is_admin: bool,
+        is_admin: bool = False,
         admit_sid: str | None = None,
         announce: Announcement | None = None,
     ) -> JoinOutcome:
@@ -392,6 +396,10 @@ class MemoryLiveState(LiveState):
         meeting = record.live
         if meeting.status != LIVE:
             return JoinOutcome(refused=ENDING)
+        is_admin = is_admin or (
+            request.admin_hash is not None
+            and hmac.compare_digest(request.admin_hash, meeting.admin_token_hash)
+        )
         replaced = self._find_resumed(meeting, request.resume_hash)
         admitted = admit_sid is not None and admit_sid in record.admitted
         invited = (

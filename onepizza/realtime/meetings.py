@@ -21,6 +21,7 @@ from onepizza.live.state import (
 )
 from onepizza.realtime import payloads
 from onepizza.realtime.notifier import hosts_room, meeting_room
+from onepizza.realtime.server import ROUTES
 from onepizza.services.chat import REACTIONS
 from onepizza.services.meetings import Joined, JoinRefused
 from onepizza.services.registry import ANALYTICS, LIVE, MEETINGS
@@ -121,6 +122,10 @@ def arrival(me: Participant) -> dict:
 
 
 async def leave_current(room: Room, sid: str) -> None:
+    routes = room.app[ROUTES]
+    if not routes.may_be_in_a_meeting(sid):
+        return
+    routes.forget(sid)
     left = await room.app[MEETINGS].leave(sid)
     if left is None:
         return
@@ -147,6 +152,7 @@ async def join_meeting(room: Room, sid: str, data) -> None:
     )
     resume = payloads.text(data, "resumeToken", max_length=200, required=False)
     await leave_current(room, sid)  # a socket is in at most one meeting
+    room.app[ROUTES].joining(sid)
     join = functools.partial(
         room.app[MEETINGS].join,
         meeting_id,
@@ -178,6 +184,7 @@ async def join_meeting(room: Room, sid: str, data) -> None:
         finally:
             if taken:
                 turn.release()
+    room.app[ROUTES].joined(sid, meeting_id, joined.participant.participant_id)
     if joined.replaced is not None:
         old = joined.replaced
         await room.sio.leave_room(old.sid, meeting_room(meeting_id))
@@ -198,12 +205,12 @@ async def join_meeting(room: Room, sid: str, data) -> None:
             )
 
 
-def _announcement(meeting_id: str, participant_id: str, is_admin: bool, token: str):
-    rooms = (meeting_room(meeting_id), *((hosts_room(meeting_id),) if is_admin else ()))
+def _announcement(meeting_id: str, participant_id: str, token: str):
     return Announcement(
         room=meeting_room(meeting_id),
-        rooms=rooms,
-        joined={"participantId": participant_id, "isAdmin": is_admin, "resumeToken": token},
+        rooms=(meeting_room(meeting_id),),
+        host_rooms=(hosts_room(meeting_id),),
+        joined={"participantId": participant_id, "resumeToken": token},
     )
 
 
@@ -237,6 +244,8 @@ async def disconnect(room: Room, sid: str, *args) -> None:
             )
     except Exception:
         log.exception("cleaning up after a disconnect failed")
+    finally:
+        room.app[ROUTES].disconnected(sid)
 
 
 async def update_state(room: Room, sid: str, **changes) -> None:

@@ -15,11 +15,21 @@ from aiohttp import WSCloseCode, web
 
 from onepizza.config import Settings
 from onepizza.live.redis import connection_pool
+from onepizza.realtime.routes import LocalRoutes
+from onepizza.services.registry import NODE_ID
 
 log = logging.getLogger(__name__)
 
 SIO = web.AppKey("sio", socketio.AsyncServer)
+ROUTES = web.AppKey("local_routes", LocalRoutes)
 SOCKETIO_CHANNEL = "onepizza-socketio"  # the Redis channel of Socket.IO fan-out
+
+
+def node_channel(channel: str, node_id: str) -> str:
+    """The channel of one process: what is for its sockets alone (a relayed signal, a
+    joiner's `joined`). RedisLiveState's scripts name it the same way."""
+    return f"{channel}:node:{node_id}"
+
 
 # Shutdown waits this long for the engine.io CLOSE packets (and what was queued before them,
 # such as `meeting:ended`) to leave, and then for clients to answer the websocket close.
@@ -69,8 +79,9 @@ class LocalFirstRedisManager(socketio.AsyncRedisManager):
     PROBE_INTERVAL = 0.05
     LISTEN_TIMEOUT = 15.0
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, node_id: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.node_channel = node_channel(self.channel, node_id)
         self._probe = f"onepizza-probe:{secrets.token_hex(8)}"
         self._probe_sent = self.json.dumps(self._probe)  # as _publish sends it
         self._subscribed = asyncio.Event()
@@ -81,12 +92,36 @@ class LocalFirstRedisManager(socketio.AsyncRedisManager):
         self.pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         self.connected = True
 
+    async def _redis_listen_with_retries(self):
+        # python-socketio's loop, subscribed to this process's own channel too: one
+        # connection, so messages of both arrive in the order Redis received them.
+        retry_sleep = 1
+        subscribed = False
+        while True:
+            try:
+                if not subscribed:
+                    self._redis_connect()
+                    await self.pubsub.subscribe(self.channel, self.node_channel)
+                    subscribed = True
+                    retry_sleep = 1
+                async for message in self.pubsub.listen():
+                    yield message
+            except Exception as exc:
+                log.error("Cannot receive from Redis (retrying in %s s): %s", retry_sleep, exc)
+                subscribed = False
+                await asyncio.sleep(retry_sleep)
+                retry_sleep = min(retry_sleep * 2, 60)
+
     async def _listen(self):
-        async for message in super()._listen():
-            if message in (self._probe_sent, self._probe_sent.encode()):
+        channels = (self.channel.encode(), self.node_channel.encode())
+        async for message in self._redis_listen_with_retries():
+            if message["type"] != "message" or message["channel"] not in channels:
+                continue
+            data = message.get("data")
+            if data in (self._probe_sent, self._probe_sent.encode()):
                 self._subscribed.set()
                 continue
-            yield message
+            yield data
 
     async def listening(self, sio: socketio.AsyncServer) -> None:
         """Start the subscription now and return once it receives (our own probe)."""
@@ -140,10 +175,12 @@ class LocalFirstRedisManager(socketio.AsyncRedisManager):
         )
 
 
-def create_sio(settings: Settings) -> socketio.AsyncServer:
+def create_sio(settings: Settings, node_id: str) -> socketio.AsyncServer:
     manager = None
     if settings.redis_url:
-        manager = LocalFirstRedisManager(settings.redis_url, channel=SOCKETIO_CHANNEL)
+        manager = LocalFirstRedisManager(
+            settings.redis_url, channel=SOCKETIO_CHANNEL, node_id=node_id
+        )
     return socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
@@ -160,9 +197,10 @@ def create_sio(settings: Settings) -> socketio.AsyncServer:
 def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
     from onepizza.realtime import chat, meetings, signaling, waiting_room
 
-    sio = create_sio(settings)
+    sio = create_sio(settings, app[NODE_ID])
     sio.attach(app, socketio_path="socket.io")
     app[SIO] = sio
+    app[ROUTES] = LocalRoutes(sio)
     if isinstance(sio.manager, LocalFirstRedisManager):
 
         async def subscribe(_app: web.Application) -> None:

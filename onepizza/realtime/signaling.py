@@ -9,6 +9,7 @@ from aiohttp import web
 
 from onepizza.realtime import payloads
 from onepizza.realtime.meetings import handler_for
+from onepizza.realtime.server import ROUTES
 from onepizza.services.registry import LIVE, MEETINGS
 
 SIGNALS = {
@@ -20,12 +21,18 @@ SIGNALS = {
 
 def register(sio: socketio.AsyncServer, app: web.Application) -> None:
     on = handler_for(sio)
+    routes = app[ROUTES]
 
     def relay(event: str, field: str):
         async def handler(sid, data):
             data = payloads.as_dict(data)
             to = payloads.text(data, "to", max_length=64)
             body = payloads.bounded(data.get(field))
+            local = routes.route(sid, to)
+            if local is not None:  # both sockets here, in the meeting: no store round trip
+                sender, target_sid = local
+                await sio.emit(event, {"from": sender, field: body}, to=target_sid)
+                return
             # One step of the store: sender and target, and for a target on another
             # process, the signal published to it.
             found = await app[LIVE].relay(

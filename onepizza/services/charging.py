@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import itertools
 import logging
-from collections.abc import Callable
 
 from onepizza.db import attendance as attendance_sql
 from onepizza.db import cursor, transaction
@@ -19,71 +19,74 @@ log = logging.getLogger(__name__)
 
 NODE_TTL = 10.0  # seconds without a heartbeat after which a process is taken for dead
 MAX_PENDING_WRITES = 100_000
+BATCH_ROWS = 500  # rows of one attendance write
 
 
 class AttendanceLog:
-    """Writes every join and leave as it happens. A write the database refuses (it is
-    away) is kept, in order, and retried by `flush` until it succeeds."""
+    """Writes every join and leave as it happens. The writes waiting while one is under way
+    go together in the next (group commit: one round trip for a burst of joins, none of
+    them waiting longer than one write). A write the database refuses (it is away) is kept,
+    in order, and retried by `flush` until it succeeds."""
 
     def __init__(self, pool, node_id: str):
         self._pool = pool
         self.node_id = node_id
-        self._pending: collections.deque[Callable] = collections.deque()
+        # ("join", row) / ("leave", row), each with the future its caller awaits
+        self._queue: collections.deque[tuple[str, tuple, asyncio.Future]] = collections.deque()
         self._lock = asyncio.Lock()
+        self._writer: asyncio.Task | None = None
 
     async def joined(self, meeting_id: str, participant: Participant, *, peak: int) -> None:
-        async def write(cur):
-            await attendance_sql.joined(
-                cur,
-                meeting_id=meeting_id,
-                participant_id=participant.participant_id,
-                name=participant.name,
-                is_host=participant.is_admin,
-                node_id=participant.node or self.node_id,
-                peak=peak,
-            )
-
-        await self._write(write)
+        row = (
+            meeting_id,
+            participant.participant_id,
+            participant.name,
+            participant.is_admin,
+            participant.node or self.node_id,
+            peak,
+        )
+        await self._write("join", row)
 
     async def left(self, meeting_id: str, participant_id: str) -> None:
-        async def write(cur):
-            await attendance_sql.left(cur, meeting_id=meeting_id, participant_id=participant_id)
+        await self._write("leave", (meeting_id, participant_id))
 
-        await self._write(write)
-
-    async def _write(self, write: Callable) -> None:
-        """Write at once when nothing waits (concurrent joins do not queue behind each
-        other); behind what waits otherwise, so one participant's rows keep their order."""
-        if not self._pending:
-            try:
-                async with cursor(self._pool) as cur:
-                    await write(cur)
-                return
-            except Exception as exc:
-                log.warning("attendance: the database refused a write, kept for later: %s", exc)
-        if len(self._pending) >= MAX_PENDING_WRITES:
-            log.error("attendance: %d writes waiting for the database", len(self._pending))
-        self._pending.append(write)
-        await self.flush()
+    async def _write(self, kind: str, row: tuple) -> None:
+        """Queue the row and wait for the write that takes it (or finds the database away)."""
+        if len(self._queue) >= MAX_PENDING_WRITES:
+            log.error("attendance: %d writes waiting for the database", len(self._queue))
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((kind, row, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self.flush(), name="attendance-writer")
+        await asyncio.shield(done)  # a cancelled caller's row is written all the same
 
     async def flush(self) -> bool:
-        """Write what is waiting, in order; False if the database is still away."""
+        """Write what is waiting, in order, in batches; False if the database is away."""
         async with self._lock:
-            try:
-                while self._pending:
+            while self._queue:
+                batch = list(itertools.islice(self._queue, BATCH_ROWS))
+                joins = [row for kind, row, _ in batch if kind == "join"]
+                leaves = [row for kind, row, _ in batch if kind == "leave"]
+                try:
                     async with cursor(self._pool) as cur:
-                        await self._pending[0](cur)
-                    self._pending.popleft()
-            except Exception as exc:
-                log.warning(
-                    "attendance: %d writes wait for the database (%s)", len(self._pending), exc
-                )
-                return False
+                        await attendance_sql.write(cur, joins, leaves)
+                except Exception as exc:
+                    log.warning(
+                        "attendance: %d writes wait for the database (%s)", len(self._queue), exc
+                    )
+                    for _, _, done in self._queue:  # their callers go on; the rows stay
+                        if not done.done():
+                            done.set_result(False)
+                    return False
+                for _ in batch:
+                    _, _, done = self._queue.popleft()
+                    if not done.done():
+                        done.set_result(True)
         return True
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return len(self._queue)
 
 
 class MeetingCharges:

@@ -254,26 +254,22 @@ class MeetingService:
         admin_token: str | None,
         invite_token: str | None,
         resume_token: str | None = None,
-        announce: Callable[[str, bool, str], Announcement] | None = None,
+        announce: Callable[[str, str], Announcement] | None = None,
         admitted: Callable[[Joined], Awaitable[None]] | None = None,
     ) -> Joined:
         """Admit a socket to a live meeting as a new participant, or raise JoinRefused.
         The rules are one atomic step of the live store; the join is then written to the
         attendance rows (and the meeting's peak) before it is acknowledged. `announce`
-        (participant id, host or not, resume token) describes the messages a store that
+        (participant id, resume token) describes the messages a store that
         can publish sends with the join itself; `admitted` runs right after the join's
         atomic step, before anything else is awaited (a store without publishing: the
         caller announces it there)."""
-        meeting = await self._live.meeting(meeting_id) or await self._revive(meeting_id)
-        is_admin = bool(admin_token) and hmac.compare_digest(
-            meeting.admin_token_hash, digest(admin_token)
-        )
         token = secrets.token_urlsafe(18)
         participant = Participant(
             participant_id=secrets.token_hex(4),
             sid=sid,
             name=name,
-            is_admin=is_admin,
+            is_admin=False,  # the store decides, from the admin token's digest
             node=self.node_id,
             resume_hash=resume_digest(token),
         )
@@ -281,14 +277,15 @@ class MeetingService:
             participant,
             invite_hash=digest(invite_token) if invite_token else None,
             resume_hash=resume_digest(resume_token) if resume_token else None,
+            admin_hash=digest(admin_token) if admin_token else None,
         )
-        outcome = await self._live.join(
-            meeting_id,
-            request,
-            is_admin=is_admin,
-            admit_sid=sid,
-            announce=announce(participant.participant_id, is_admin, token) if announce else None,
-        )
+        announcement = announce(participant.participant_id, token) if announce else None
+        outcome = await self._live.join(meeting_id, request, admit_sid=sid, announce=announcement)
+        if outcome.refused == live_state.MISSING:
+            await self._revive(meeting_id)  # the meeting is live again, or JoinRefused
+            outcome = await self._live.join(
+                meeting_id, request, admit_sid=sid, announce=announcement
+            )
         if outcome.refused == live_state.MISSING:
             raise JoinRefused(await self._why_not_live(meeting_id))
         if outcome.refused:
@@ -319,16 +316,14 @@ class MeetingService:
             await self.attendance.joined(meeting_id, me, peak=len(meeting.participants))
         return joined
 
-    async def _revive(self, meeting_id: str) -> LiveMeeting:
+    async def _revive(self, meeting_id: str) -> None:
         """A meeting no live state holds: an active row (the state was lost, or this process
         has only just started and not restored yet) is live again; otherwise JoinRefused."""
         async with cursor(self._pool) as cur:
             row = await meeting_sql.get_live(cur, meeting_id)
         if row is not None and row["status"] == "active":
             await self._live.add_meeting(self._live_meeting(row))
-            meeting = await self._live.meeting(meeting_id)
-            if meeting is not None:
-                return meeting
+            return
         raise JoinRefused(await self._why_not_live(meeting_id))
 
     async def _why_not_live(self, meeting_id: str) -> str:

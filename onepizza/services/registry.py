@@ -23,6 +23,7 @@ MAILER = web.AppKey("mailer", Mailer)
 LIVE = web.AppKey("live", LiveState)
 MEETINGS = web.AppKey("meetings", MeetingService)
 MEETING_TIMERS = web.AppKey("meeting_timers", MeetingTimers)
+NODE_ID = web.AppKey("node_id", str)  # this process, in a deployment of many
 CHAT = web.AppKey("chat", ChatService)
 BILLING = web.AppKey("billing", BillingService)
 USDC = web.AppKey("usdc", DepositAddresses)

@@ -10,6 +10,7 @@ import socketio
 from aiohttp import web
 
 from onepizza.live.state import JoinRequest, participant_state
+from onepizza.realtime.server import LocalFirstRedisManager
 from tests.live.helpers import live_meeting, person
 from tests.live.test_redis import announcing
 
@@ -17,11 +18,12 @@ ROOM = "room-1"
 
 
 class Server:
-    """A Socket.IO server whose manager listens on the store's Redis channel."""
+    """A Socket.IO server whose manager listens on the store's Redis channel and on the own
+    channel of the process the test's participants are on (`node-a`)."""
 
     def __init__(self, space):
         self.space = space
-        self.manager = socketio.AsyncRedisManager(space.url, channel=space.channel)
+        self.manager = LocalFirstRedisManager(space.url, channel=space.channel, node_id="node-a")
         self.sio = socketio.AsyncServer(async_mode="aiohttp", client_manager=self.manager)
         self.app = web.Application()
         self.sio.attach(self.app)

@@ -18,6 +18,7 @@ from onepizza.live.state import (
     LOCKED,
     MISSING,
     WAITING_ROOM,
+    JoinRequest,
 )
 from tests.live.helpers import ADMIN_HASH, join, joined, live_meeting, new_meeting, person, pids
 
@@ -189,6 +190,16 @@ async def test_store_sets_is_admin_from_the_verdict(store):
     claims = person()
     claims.is_admin = True
     assert (await joined(store, mid, claims)).is_admin is False
+
+
+async def test_the_meetings_admin_token_digest_makes_a_host(store):
+    mid = await live_meeting(store, locked=True)
+    host = await store.join(mid, JoinRequest(participant=person("Hal"), admin_hash=ADMIN_HASH))
+    assert host.refused is None and host.participant.is_admin is True
+    other = bytes(32)
+    wrong = await store.join(mid, JoinRequest(participant=person("Eve"), admin_hash=other))
+    assert wrong.refused == LOCKED  # a wrong digest is no pass
+    assert [p.is_admin for p in (await store.meeting(mid)).participants.values()] == [True]
 
 
 async def test_locked_refuses_unless_invited_or_admitted(store):

@@ -70,18 +70,19 @@ async def test_begin_end_goes_to_one_of_two_stores(redis_space):
 
 
 class Channel:
-    """A subscriber to the store's python-socketio channel, as each process's manager is."""
+    """A subscriber to the store's python-socketio channel and every process's own channel
+    (`<channel>:node:<id>`), in the one order Redis publishes them."""
 
     def __init__(self, space):
         self._space = space
         self._pubsub = space.client.pubsub()
 
     async def __aenter__(self):
-        await self._pubsub.subscribe(self._space.channel)
+        await self._pubsub.psubscribe(self._space.channel + "*")
         return self
 
     async def __aexit__(self, *exc):
-        await self._pubsub.unsubscribe()
+        await self._pubsub.punsubscribe()
         await self._pubsub.aclose()
 
     async def take(self, count: int, timeout: float = 5.0) -> list:

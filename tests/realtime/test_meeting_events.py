@@ -168,6 +168,38 @@ async def test_signaling_reaches_only_the_named_participant(world):
     assert len(b.events["signal:offer"]) == 1
 
 
+async def test_no_signal_reaches_a_kicked_participant_or_crosses_an_ended_meeting(world):
+    """Both sockets on this process: a relay between them is decided here without the
+    store, and must stop when either leaves the meeting however it leaves."""
+    meeting = await world.meeting()
+    mid, token = meeting["meetingId"], meeting["adminToken"]
+    host, a, b = await world.bot(), await world.bot(), await world.bot()
+    jh = await host.join(mid, "Host", adminToken=token)
+    ja = await a.join(mid, "A")
+    jb = await b.join(mid, "B")
+    offer = {"type": "offer", "sdp": "v=0"}
+    await a.emit("signal:offer", {"to": jb["participantId"], "offer": offer})
+    assert (await b.expect("signal:offer"))["from"] == ja["participantId"]
+
+    resp = await world.admin(
+        "POST", f"/api/meetings/{mid}/participants/{jb['participantId']}/kick", token
+    )
+    assert resp.status == 200
+    await b.expect("admin:kick")
+    await a.emit("signal:offer", {"to": jb["participantId"], "offer": offer})
+    assert (await a.expect("error"))["message"] == "No such participant in this meeting"
+    await b.emit("signal:offer", {"to": ja["participantId"], "offer": offer})
+    assert (await b.expect("error"))["message"] == "Join a meeting first"
+    await quiet(a, "signal:offer")
+
+    resp = await world.admin("DELETE", f"/api/meetings/{mid}", token)
+    assert resp.status == 200
+    await a.expect("meeting:ended")
+    await a.emit("signal:offer", {"to": jh["participantId"], "offer": offer})
+    assert (await a.expect("error", 2))["message"] == "Join a meeting first"
+    await quiet(host, "signal:offer")
+
+
 async def test_state_events(world):
     meeting = await world.meeting()
     host, guest = await world.bot(), await world.bot()
