@@ -65,19 +65,21 @@ for (const [selector, action] of Object.entries(BUTTONS)) {
 
 document.addEventListener("keydown", (event) => {
   if (state.phase !== "room" || event.ctrlKey || event.metaKey || event.altKey) return;
-  if (isTyping(event.target) || document.querySelector("dialog[open]")) return;
+  if (document.querySelector("dialog[open]")) return;
+  if (event.key === "Escape") {
+    // Also from the chat's text field: Escape leaves the panel, the focus back on its button.
+    if (!picker.hidden) setPicker(false);
+    else if (!$("#chat-panel").hidden) setPanel("chat", false);
+    else if (!$("#people-panel").hidden) setPanel("people", false);
+    return;
+  }
+  if (isTyping(event.target)) return;
   if (event.code === "Space") {
     if (spaceActivates(event.target)) return;
     event.preventDefault();
     if (event.repeat || !media.muted || !media.audioTrack) return;
     state.pushToTalk = true;
     setMuted(false);
-    return;
-  }
-  if (event.key === "Escape") {
-    if (!picker.hidden) setPicker(false);
-    else if (!$("#chat-panel").hidden) setPanel("chat", false);
-    else if (!$("#people-panel").hidden) setPanel("people", false);
     return;
   }
   const action = ACTIONS[event.key.length === 1 ? event.key.toLowerCase() : ""];
