@@ -67,7 +67,7 @@ export class People {
           {
             type: "button",
             class: "small",
-            "aria-label": `Ask to unmute ${p.name}`,
+            "aria-label": `Ask to unmute: ${p.name}`,
             disabled: !p.isMuted,
             onclick: () => this.actions.askToUnmute(p.participantId),
           },
