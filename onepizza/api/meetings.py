@@ -7,11 +7,12 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from onepizza.api.auth import require_api_key, require_user_or_api_key
+from onepizza.api.auth import SAFE_METHODS, require_api_key, require_user_or_api_key
 from onepizza.api.format import epoch_ms, iso, iso_ms
 from onepizza.api.ratelimit import rate_limited
 from onepizza.api.request import json_response, load_body, load_query
-from onepizza.errors import BadRequest, NotFound, Unauthorized
+from onepizza.api.sessions import session_user_id
+from onepizza.errors import BadRequest, Forbidden, NotFound
 from onepizza.live.state import SETTING_KEYS, LiveMeeting, public_settings
 from onepizza.schemas.meetings import (
     CreateMeetingSchema,
@@ -39,7 +40,7 @@ def participant_body(p) -> dict:
 class MeetingHandlers:
     @rate_limited("api")
     async def create(self, request: web.Request) -> web.Response:
-        owner = await require_api_key(request)
+        owner = await meeting_owner(request)
         body = await load_body(request, CreateMeetingSchema())
         settings = {key: body[key] for key in SETTING_KEYS if key in body}
         row, token = await request.app[MEETINGS].create(
@@ -73,7 +74,7 @@ class MeetingHandlers:
 
     @rate_limited("api")
     async def list(self, request: web.Request) -> web.Response:
-        owner = await require_api_key(request)
+        owner = await meeting_owner(request)
         service = request.app[MEETINGS]
         meetings = []
         for row in await service.list(owner):
@@ -88,7 +89,7 @@ class MeetingHandlers:
 
     @rate_limited("api")
     async def scheduled(self, request: web.Request) -> web.Response:
-        owner = await require_api_key(request)
+        owner = await meeting_owner(request)
         rows = await request.app[MEETINGS].list(owner, scheduled_only=True)
         meetings = [
             {
@@ -104,7 +105,7 @@ class MeetingHandlers:
 
     @rate_limited("api")
     async def get(self, request: web.Request) -> web.Response:
-        owner = await require_api_key(request)
+        owner = await meeting_owner(request)
         service = request.app[MEETINGS]
         row = await service.owned(owner, request.match_info["meeting_id"])
         live = await service.live(row["id"])
@@ -256,18 +257,31 @@ class MeetingHandlers:
         return json_response({"meetings": meetings})
 
 
+async def meeting_owner(request: web.Request) -> dict:
+    """Who owns what an owner route touches: the x-api-key's user, as the spec says, or (our
+    extension, for the dashboard) the session's user. Without either: 401 "Missing x-api-key
+    header", as before. A write on the session cookie must come from our origin (403) and be
+    JSON (403): a cross-site form can send neither, and a cross-site fetch of JSON needs a
+    CORS preflight that only the allowed origins pass."""
+    if "x-api-key" in request.headers or await session_user_id(request) is None:
+        return await require_api_key(request)
+    owner = await require_user_or_api_key(request)  # the session user; checks the origin
+    if request.method not in SAFE_METHODS and request.content_type != "application/json":
+        raise Forbidden("A request on the session cookie must send Content-Type: application/json")
+    return owner
+
+
 async def _managed_meeting(request: web.Request, meeting_id: str):
     """The meeting the caller may manage: a live guest meeting with its admin token, or
-    the caller's own (x-api-key) with its admin token. 401 / 403 / 404 as the spec says."""
+    the caller's own (x-api-key, or the session) with its admin token. 401 / 403 / 404 as
+    the spec says."""
     service = request.app[MEETINGS]
     token = request.headers.get("x-admin-token")
     live = await service.live(meeting_id)
     if live is not None and live.guest:
         service.check_admin_token(live.admin_token_hash, token)
         return live
-    if "x-api-key" not in request.headers:
-        raise Unauthorized("Missing x-api-key header")
-    owner = await require_api_key(request)
+    owner = await meeting_owner(request)
     row = await service.owned(owner, meeting_id)
     service.check_admin_token(bytes(row["admin_token_hash"]), token)
     return live if live is not None else row

@@ -48,8 +48,9 @@ def op(
     operation = {"summary": summary, "tags": [tag], "responses": responses}
     if description:
         operation["description"] = description
-    if auth:
-        operation["security"] = [{name: [] for name in auth}]
+    if auth:  # a tuple: the schemes needed together; a list of tuples: alternatives
+        options = auth if isinstance(auth, list) else [auth]
+        operation["security"] = [{name: [] for name in names} for names in options]
     if body is not None:
         operation["requestBody"] = (
             body
@@ -99,6 +100,14 @@ TEXT = {"type": "string"}
 BINARY = {"type": "string", "format": "binary"}
 PAGE = (("limit", "integer", False), ("offset", "integer", False))
 HOST = (KEY, ADMIN)
+# Our extension to the spec (which names only x-api-key): the meeting owner routes take the
+# session cookie too, so the dashboard needs no API key in the browser.
+KEY_OR_SESSION = [(KEY,), (SESSION,)]
+HOST_OR_SESSION = [HOST, (SESSION, ADMIN)]
+SESSION_NOTE = (
+    "Takes an x-api-key (the spec) or the session cookie (the dashboard); a write on the "
+    "cookie must be JSON (Content-Type: application/json) from this site."
+)
 SESSION_OR_KEY = [{SESSION: []}, {KEY: []}]  # either one (a list of alternatives)
 
 OPERATIONS: dict[str, dict] = {
@@ -193,10 +202,11 @@ OPERATIONS: dict[str, dict] = {
     "meetings-create": op(
         "Create a meeting",
         "Meetings",
-        auth=(KEY,),
+        auth=KEY_OR_SESSION,
         body={"content": {JSON: {"schema": meet.CreateMeetingSchema}}},
         ok=(201, r.MeetingCreatedSchema),
-        errors=(400, 401, 402),
+        errors=(400, 401, 402, 403),
+        description=SESSION_NOTE,
     ),
     "meetings-guest": op(
         "Create a guest meeting (no auth)",
@@ -208,139 +218,158 @@ OPERATIONS: dict[str, dict] = {
     "meetings-list": op(
         "Active and scheduled meetings",
         "Meetings",
-        auth=(KEY,),
+        auth=KEY_OR_SESSION,
         ok=(200, r.MeetingListSchema),
         errors=(401,),
+        description=SESSION_NOTE,
     ),
     "meetings-scheduled": op(
         "Scheduled meetings",
         "Meetings",
-        auth=(KEY,),
+        auth=KEY_OR_SESSION,
         ok=(200, r.ScheduledListSchema),
         errors=(401,),
+        description=SESSION_NOTE,
     ),
     "meetings-history": op(
         "Ended meetings with cost",
         "Meetings",
-        auth=(SESSION,),
+        auth=KEY_OR_SESSION,
         ok=(200, r.HistorySchema),
         errors=(400, 401),
         query=PAGE,
+        description=SESSION_NOTE,
     ),
     "meeting-get": op(
         "A meeting with its participants",
         "Meetings",
-        auth=(KEY,),
+        auth=KEY_OR_SESSION,
         ok=(200, r.MeetingDetailSchema),
         errors=(401, 404),
+        description=SESSION_NOTE,
     ),
     "meeting-delete": op(
         "End or cancel a meeting",
         "Meetings",
-        auth=HOST,
+        auth=HOST_OR_SESSION,
         ok=(200, r.MeetingEndedSchema),
         errors=(401, 403, 404),
-        description="A guest meeting needs only its x-admin-token.",
+        description=f"A guest meeting needs only its x-admin-token. {SESSION_NOTE}",
     ),
     "meeting-settings": op(
         "Update settings live",
         "Meeting controls",
-        auth=HOST,
+        auth=HOST_OR_SESSION,
         body=meet.SettingsSchema,
         ok=(200, r.SettingsUpdatedSchema),
         errors=(400, 401, 403, 404),
+        description=SESSION_NOTE,
     ),
     "meeting-lock": op(
         "Lock the meeting",
         "Meeting controls",
-        auth=HOST,
+        auth=HOST_OR_SESSION,
         ok=(200, r.LockSchema),
         errors=(401, 403, 404),
+        description=SESSION_NOTE,
     ),
     "meeting-unlock": op(
         "Unlock the meeting",
         "Meeting controls",
-        auth=HOST,
+        auth=HOST_OR_SESSION,
         ok=(200, r.LockSchema),
         errors=(401, 403, 404),
+        description=SESSION_NOTE,
     ),
     "meeting-invite": op(
         "A one-use invite link",
         "Meeting controls",
-        auth=HOST,
+        auth=HOST_OR_SESSION,
         body={"content": {JSON: {"schema": meet.InviteSchema}}},
         ok=(200, r.InviteCreatedSchema),
         errors=(400, 401, 403, 404),
+        description=SESSION_NOTE,
     ),
     "meeting-mute-all": op(
         "Mute everyone",
         "Meeting controls",
-        auth=HOST,
+        auth=HOST_OR_SESSION,
         ok=(200, r.MuteAllSchema),
         errors=(401, 403, 404),
+        description=SESSION_NOTE,
     ),
     "participant-mute": op(
         "Force-mute a participant",
         "Meeting controls",
-        auth=HOST,
+        auth=HOST_OR_SESSION,
         ok=(200, r.ParticipantActionSchema),
         errors=(401, 403, 404),
+        description=SESSION_NOTE,
     ),
     "participant-unmute": op(
         "Ask a participant to unmute",
         "Meeting controls",
-        auth=HOST,
+        auth=HOST_OR_SESSION,
         ok=(200, r.ParticipantActionSchema),
         errors=(401, 403, 404),
+        description=SESSION_NOTE,
     ),
     "participant-kick": op(
         "Remove a participant",
         "Meeting controls",
-        auth=HOST,
+        auth=HOST_OR_SESSION,
         body={"content": {JSON: {"schema": meet.KickSchema}}},
         ok=(200, r.ParticipantActionSchema),
         errors=(400, 401, 403, 404),
+        description=SESSION_NOTE,
     ),
     "meeting-transcript": op(
         "Chat transcript",
         "Transcripts",
-        auth=(KEY,),
+        auth=KEY_OR_SESSION,
         ok=(200, r.TranscriptSchema),
         errors=(401, 404),
+        description=SESSION_NOTE,
     ),
     "meeting-transcript-download": op(
         "Chat transcript as text",
         "Transcripts",
-        auth=(KEY,),
+        auth=KEY_OR_SESSION,
         ok=(200, TEXT),
         content="text/plain",
         errors=(401, 404),
+        description=SESSION_NOTE,
     ),
     # §20 recordings
     "recordings-upload": op(
         "Upload a recording",
         "Recordings",
-        auth=(KEY,),
+        auth=KEY_OR_SESSION,
         body=UPLOAD,
         ok=(201, r.RecordingSchema),
-        errors=(400, 401, 404, 413, 415),
+        errors=(400, 401, 403, 404, 413, 415),
     ),
     "recordings-list": op(
         "A meeting's recordings",
         "Recordings",
-        auth=(KEY,),
+        auth=KEY_OR_SESSION,
         ok=(200, r.RecordingListSchema),
         errors=(401, 404),
     ),
     "recording-download": op(
         "Download a recording (Range supported)",
         "Recordings",
-        auth=(KEY,),
+        auth=KEY_OR_SESSION,
         ok=(200, BINARY),
         content="application/octet-stream",
         errors=(401, 404),
     ),
-    "recording-delete": op("Delete a recording", "Recordings", auth=(KEY,), errors=(401, 404)),
+    "recording-delete": op(
+        "Delete a recording",
+        "Recordings",
+        auth=KEY_OR_SESSION,
+        errors=(401, 403, 404),
+    ),
     # §9 webhooks (session or x-api-key)
     "webhooks-list": {
         **op(

@@ -25,6 +25,7 @@ from .meeting_helpers import (
     ISO_MS,
     ISO_UTC,
     MEETING_ID,
+    PASSWORD,
     add_participants,
     assert_error,
     charges,
@@ -66,6 +67,12 @@ def epoch_ms_of(database_url, meeting_id: str) -> int:
 
 async def delete(client, meeting_id: str, headers: dict):
     return await client.delete(f"/api/meetings/{meeting_id}", headers=headers)
+
+
+def log_out(client) -> None:
+    """Drop the client's session cookie (registering logs in): the meeting routes take the
+    session too, so "no x-api-key" means 401 only for a caller that is not logged in."""
+    client.session.cookie_jar.clear()
 
 
 # --- §3 create ----------------------------------------------------------------------------
@@ -200,6 +207,7 @@ async def test_create_rejects_malformed_json(api, user, database_url):
     ids=["missing", "unknown", "malformed"],
 )
 async def test_create_needs_a_valid_api_key(api, user, database_url, headers):
+    log_out(api)
     resp = await api.post("/api/meetings", json={"title": "T"}, headers=headers)
     await assert_error(resp, 401)
     assert meeting_count(database_url, user) == 0
@@ -269,6 +277,7 @@ async def test_list_shows_own_active_and_scheduled_meetings(api, user, database_
 
 
 async def test_list_needs_an_api_key(api, user):
+    log_out(api)
     await assert_error(await api.get("/api/meetings"), 401)
     await assert_error(await api.get("/api/meetings", headers={"x-api-key": "mk_nope"}), 401)
 
@@ -327,6 +336,7 @@ async def test_get_someone_elses_or_unknown_meeting_is_404(api, user, database_u
     theirs = await create_meeting(api, other)
     await assert_error(await get_meeting(api, user, theirs["meetingId"]), 404)
     await assert_error(await get_meeting(api, user, "zzz-zzzz-zzz"), 404)
+    log_out(api)
     await assert_error(await api.get(f"/api/meetings/{theirs['meetingId']}"), 401)
 
 
@@ -355,6 +365,7 @@ async def test_scheduled_list_has_only_scheduled_meetings(api, user, database_ur
             "createdAt": epoch_ms_of(database_url, second["meetingId"]),
         },
     ]
+    log_out(api)
     await assert_error(await api.get("/api/meetings/scheduled/list"), 401)
 
 
@@ -365,6 +376,7 @@ async def test_delete_needs_api_key_and_admin_token(api, user, database_url):
     created = await create_meeting(api, user, title="Standup")
     meeting_id, token = created["meetingId"], created["adminToken"]
     other = await register(api, database_url, balance=10)
+    log_out(api)
 
     await assert_error(await delete(api, meeting_id, {"x-admin-token": token}), 401)
     await assert_error(await delete(api, meeting_id, user.headers), 403)
@@ -767,6 +779,7 @@ async def test_controls_need_the_admin_token(api, user, database_url):
     created = await create_meeting(api, user)
     meeting_id, token = created["meetingId"], created["adminToken"]
     other = await register(api, database_url, balance=10)
+    log_out(api)
     base = f"/api/meetings/{meeting_id}"
     calls = [
         ("PATCH", base + "/settings", {"locked": True}),
@@ -849,6 +862,172 @@ async def test_invite_to_a_scheduled_meeting_is_refused(api, user):
         headers=user.admin(created["adminToken"]),
     )
     await assert_error(resp, 400)
+
+
+# --- the session cookie (our extension: the dashboard needs no API key) --------------------
+
+BROWSER = {"Origin": "http://localhost:3000"}  # the test APP_URL, as a browser sends it
+
+
+async def log_in(client, user) -> None:
+    """A browser's log-in on `client`, whose cookie jar keeps the session cookie."""
+    log_out(client)
+    resp = await client.post(
+        "/api/auth/login", json={"email": user.email, "password": PASSWORD}, headers=BROWSER
+    )
+    assert resp.status == 200, await resp.text()
+
+
+async def test_a_session_creates_lists_gets_and_ends_its_meetings(api, user, database_url):
+    await log_in(api, user)
+    resp = await api.post(
+        "/api/meetings",
+        json={"title": "From the dashboard", "maxParticipants": 5},
+        headers=BROWSER,
+    )
+    assert resp.status == 201, await resp.text()
+    created = await resp.json()
+    assert set(created) == CREATE_KEYS
+    meeting_id, token = created["meetingId"], created["adminToken"]
+    assert db_one(database_url, "SELECT owner_id FROM meetings WHERE id = %s", (meeting_id,)) == (
+        user.id,
+    )
+    scheduled = (
+        await (
+            await api.post(
+                "/api/meetings",
+                json={"title": "Later", "scheduledAt": in_future(3600)},
+                headers=BROWSER,
+            )
+        ).json()
+    )["meetingId"]
+
+    # The session sees what the account's key sees, and the key sees what the session made.
+    resp = await api.get("/api/meetings", headers=BROWSER)
+    assert resp.status == 200, await resp.text()
+    by_session = (await resp.json())["meetings"]
+    assert [m["meetingId"] for m in by_session] == [meeting_id, scheduled]
+    assert by_session == await list_meetings(api, user)
+    resp = await api.get("/api/meetings/scheduled/list")
+    assert [m["meetingId"] for m in (await resp.json())["meetings"]] == [scheduled]
+    resp = await api.get(f"/api/meetings/{meeting_id}")
+    assert resp.status == 200, await resp.text()
+    detail = await resp.json()
+    assert detail["title"] == "From the dashboard" and detail["settings"]["maxParticipants"] == 5
+
+    # Host controls still need the meeting's admin token, on the session as with a key.
+    lock = f"/api/meetings/{meeting_id}/lock"
+    await assert_error(await api.post(lock, json={}, headers=BROWSER), 403)
+    resp = await api.post(lock, json={}, headers={**BROWSER, "x-admin-token": token})
+    assert resp.status == 200 and (await resp.json())["locked"] is True
+    await assert_error(await delete(api, meeting_id, BROWSER), 403)
+    resp = await api.delete(
+        f"/api/meetings/{meeting_id}", json={}, headers={**BROWSER, "x-admin-token": token}
+    )
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json()) == {"message": "Meeting ended", "meetingId": meeting_id}
+    assert (await api.app[LIVE].meeting(meeting_id)) is None
+    assert [m["meeting_id"] for m in await history(api, user)] == [meeting_id]
+
+    # Logged out, the same calls are the spec's 401 again.
+    await api.post("/api/auth/logout", headers=BROWSER)
+    resp = await api.get("/api/meetings", headers=BROWSER)
+    assert (await assert_error(resp, 401))["error"] == "Missing x-api-key header"
+
+
+async def test_a_session_cannot_touch_another_accounts_meeting(api, user, database_url):
+    other = await register(api, database_url, balance=10)
+    theirs = await create_meeting(api, other, title="Theirs")
+    meeting_id, token = theirs["meetingId"], theirs["adminToken"]
+    await log_in(api, user)
+
+    resp = await api.get("/api/meetings", headers=BROWSER)
+    assert (await resp.json())["meetings"] == []
+    await assert_error(await api.get(f"/api/meetings/{meeting_id}"), 404)
+    host = {**BROWSER, "x-admin-token": token}  # even with the meeting's own admin token
+    base = f"/api/meetings/{meeting_id}"
+    for method, path, payload in [
+        ("DELETE", base, {}),
+        ("PATCH", base + "/settings", {"locked": True}),
+        ("POST", base + "/lock", {}),
+        ("POST", base + "/invite", {"name": "Eve"}),
+        ("POST", base + "/mute-all", {}),
+    ]:
+        await assert_error(await api.request(method, path, json=payload, headers=host), 404)
+    live = await api.app[LIVE].meeting(meeting_id)
+    assert live is not None and live.settings == DEFAULT_SETTINGS
+
+
+async def test_a_company_members_session_sees_the_company_meetings(
+    api, serve, make_settings, database_url
+):
+    owner = await register(api, database_url, accountType="company", companyName="Acme")
+    db_rows(database_url, "UPDATE companies SET balance = 10 WHERE id = %s", (owner.company_id,))
+    board = await create_meeting(api, owner, title="Board")
+    member_client = await serve(create_app(make_settings(API_ENV)))
+    member = await register(member_client, database_url)
+    resp = await member_client.post(
+        "/api/company/join", json={"inviteCode": owner.invite_code}, headers=BROWSER
+    )
+    assert resp.status == 200, await resp.text()
+
+    # The member's session is the member's key: the company's meetings, and its balance.
+    resp = await member_client.get("/api/meetings", headers=BROWSER)
+    assert [m["meetingId"] for m in (await resp.json())["meetings"]] == [board["meetingId"]]
+    resp = await member_client.post("/api/meetings", json={"title": "Member's"}, headers=BROWSER)
+    assert resp.status == 201, await resp.text()
+    made = db_one(
+        database_url,
+        "SELECT owner_id, company_id FROM meetings WHERE id = %s",
+        ((await resp.json())["meetingId"],),
+    )
+    assert made == (member.id, owner.company_id)
+    assert len(await list_meetings(api, owner)) == 2
+
+
+async def test_cookie_writes_must_be_json_from_this_site(api, user, database_url):
+    created = await create_meeting(api, user)
+    meeting_id, token = created["meetingId"], created["adminToken"]
+    await log_in(api, user)
+    body = b'{"title": "Forged"}'
+    # What a cross-site form can send: a simple content type, with or without an Origin.
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        headers = {**BROWSER, "Content-Type": content_type} if content_type else BROWSER
+        resp = await api.post("/api/meetings", data=body, headers=headers)
+        assert (await assert_error(resp, 403))["error"] == (
+            "A request on the session cookie must send Content-Type: application/json"
+        )
+    resp = await api.post(
+        "/api/meetings", data=body, headers={"Content-Type": "text/plain;charset=UTF-8"}
+    )
+    await assert_error(resp, 403)
+    # JSON, but from another site.
+    for foreign in (
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Referer": "https://evil.example/page"},
+    ):
+        resp = await api.post("/api/meetings", json={"title": "Forged"}, headers=foreign)
+        assert (await assert_error(resp, 403))["error"] == "Cross-site request refused"
+        resp = await api.delete(
+            f"/api/meetings/{meeting_id}", json={}, headers={**foreign, "x-admin-token": token}
+        )
+        await assert_error(resp, 403)
+    assert meeting_count(database_url, user) == 1
+    assert (await api.app[LIVE].meeting(meeting_id)) is not None
+    # Reading is not a state change; the browser's CORS keeps another site from reading it.
+    resp = await api.get("/api/meetings", headers={"Origin": "https://evil.example"})
+    assert resp.status == 200
+
+    # An x-api-key works as before, whatever the content type or origin (no cookie needed).
+    log_out(api)
+    resp = await api.post(
+        "/api/meetings",
+        data=body,
+        headers={**user.headers, "Content-Type": "text/plain", "Origin": "https://bot.example"},
+    )
+    assert resp.status == 201, await resp.text()
+    assert meeting_count(database_url, user) == 2
 
 
 # --- §5 the scheduler ---------------------------------------------------------------------
