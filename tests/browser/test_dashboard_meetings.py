@@ -1,7 +1,8 @@
 """The dashboard's meetings in Chromium: create a meeting, open its host link and join as
 host, end it from the dashboard and find it in the history with duration, peak and cost;
-schedule one with every §3 setting and cancel it; a recording uploaded to a meeting appears
-in the dashboard, downloads and can be deleted."""
+schedule one with every §3 setting and cancel it; a meeting made with an API key is listed
+through the session, and revoking every key leaves the section working (it keeps no key);
+a recording uploaded to a meeting appears in the dashboard, downloads and can be deleted."""
 
 from __future__ import annotations
 
@@ -61,6 +62,24 @@ def meeting_of(page, server, user: dict, meeting_id: str) -> dict:
     return meeting
 
 
+def stored_in_the_browser(page) -> dict:
+    """What the page's origin keeps in localStorage."""
+    return page.evaluate("() => ({ ...localStorage })")
+
+
+def assert_no_api_key_stored(page, user: dict) -> None:
+    """The dashboard keeps no API key in the browser: only the host tokens of its meetings."""
+    stored = stored_in_the_browser(page)
+    assert all(name.endswith(".hostTokens") for name in stored), stored
+    assert all("mk_" not in value and user["apiKey"] not in value for value in stored.values())
+
+
+def key_count(page, server) -> int:
+    status, keys = api_json(page, server, "GET", "/api/user/keys")
+    assert status == 200, keys
+    return len(keys["keys"])
+
+
 def confirm(page) -> None:
     dialog = page.locator("#confirm-dialog")
     expect(dialog).to_be_visible()
@@ -98,6 +117,11 @@ def test_create_open_the_host_link_join_as_host_end_and_find_it_in_history(accou
     row = page.locator(f"#dm-active li[data-meeting-id='{meeting_id}']")
     expect(row.get_by_role("link", name="Open as host: Dashboard standup")).to_be_visible()
     assert_accessible(page)
+    # Made on the session: no key was created for it, none is kept in the browser, and the
+    # host token of the new meeting is (it is what the host link and End need).
+    assert key_count(page, server) == 1  # the registration's
+    assert_no_api_key_stored(page, user)
+    assert meeting_id in "".join(stored_in_the_browser(page).values())
 
     # The host link opens the meeting as its host: the room shows the host controls.
     page.locator("#dm-open-host").click()
@@ -184,16 +208,17 @@ def test_schedule_with_every_setting_then_cancel(account, server):
     assert listed["meetings"] == []
 
 
-def test_a_meeting_made_elsewhere_is_listed_with_a_pasted_key_without_a_host_link(account, server):
+def test_a_meeting_made_with_a_key_is_listed_through_the_session_and_revoking_keys_breaks_nothing(
+    account, server
+):
     user, page = account()
-    # This browser has no key yet: it says how to get one, and takes a pasted key.
-    expect(page.locator("#dm-active")).to_be_empty()
+    expect(page.locator("#dm-active")).to_contain_text("No active or scheduled meetings.")
+    expect(page.get_by_label("Or use one of your API keys")).to_have_count(0)  # no key asked
     status, made = api_json(
         page, server, "POST", "/api/meetings", {"title": "From a script"}, keyed(user)
     )
     assert status == 201, made
-    page.get_by_label("Or use one of your API keys").fill(user["apiKey"])
-    page.get_by_role("button", name="Use this key").click()
+    page.locator("#meetings").get_by_role("button", name="Refresh").click()
     row = page.locator(f"#dm-active li[data-meeting-id='{made['meetingId']}']")
     expect(row).to_contain_text("its host link is where it was created")
     expect(row.get_by_role("link", name="Join: From a script")).to_have_attribute(
@@ -201,7 +226,7 @@ def test_a_meeting_made_elsewhere_is_listed_with_a_pasted_key_without_a_host_lin
     )
     expect(row.get_by_role("link", name=re.compile("^Open as host"))).to_have_count(0)
 
-    # With the keyboard alone, through the pasted key: Enter creates, focus goes to the result.
+    # With the keyboard alone: Enter creates, focus goes to the result.
     page.get_by_label("Title").focus()
     page.keyboard.type("By keyboard")
     page.keyboard.press("Enter")
@@ -212,8 +237,29 @@ def test_a_meeting_made_elsewhere_is_listed_with_a_pasted_key_without_a_host_lin
     expect(page.get_by_label("Join link", exact=True)).to_be_focused()
     _, listed = api_json(page, server, "GET", "/api/meetings", None, keyed(user))
     assert {m["title"] for m in listed["meetings"]} == {"From a script", "By keyboard"}
-    _, keys = api_json(page, server, "GET", "/api/user/keys")
-    assert len(keys["keys"]) == 1  # the registration's: no key was made, the pasted one served
+    assert key_count(page, server) == 1  # the registration's: no key was made
+    assert_no_api_key_stored(page, user)
+
+    # Revoking the account's only key on the dashboard leaves the meetings section working.
+    key_row = page.locator("#key-list li")
+    key_row.get_by_role("button", name=re.compile("^Revoke")).click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Revoke key").click()
+    expect(key_row).to_have_count(0)
+    assert key_count(page, server) == 0
+    page.reload()
+    meetings = page.locator("#meetings")
+    expect(meetings.locator("#dm-active li[data-meeting-id]")).to_have_count(2)
+    expect(meetings.locator("[role=alert]:not(:empty)")).to_have_count(0)  # no error said
+    page.get_by_label("Title").fill("After the revocation")
+    page.get_by_role("button", name="Create meeting").click()
+    expect(created).to_contain_text("Created: After the revocation")
+    expect(meetings.locator("#dm-active li[data-meeting-id]")).to_have_count(3)
+    after = meeting_id_of(page.get_by_label("Join link", exact=True).input_value())
+    row = page.locator(f"#dm-active li[data-meeting-id='{after}']")
+    row.get_by_role("button", name="End: After the revocation").click()
+    confirm(page)
+    expect(row).to_have_count(0)
+    expect(page.locator(f"#dm-history li[data-meeting-id='{after}']")).to_be_visible()
 
 
 def test_a_recording_appears_downloads_and_is_deleted(account, server):

@@ -1,35 +1,28 @@
 // Dashboard → Meetings: create an instant or scheduled meeting with every §3 setting, the
 // active and scheduled lists with join and host links, the history (duration, peak, cost),
-// transcripts and recordings. Every call goes through the SDK.
-//
-// The meeting endpoints take an API key (§3), so this browser keeps one of the account's
-// keys (made here, labelled "Dashboard (this browser)", or pasted) in localStorage, together
-// with the admin tokens of the meetings created here: a host link needs its meeting's token,
-// which the server gives only once, at creation.
-import { Onepizza, OnepizzaError } from "/sdk/onepizza.js";
+// transcripts and recordings. Every call goes through the page's SDK client, on the session
+// cookie: the meeting endpoints take the session as well as an x-api-key, so no API key is
+// kept in this browser (a key in localStorage would be readable by any script of the site).
+import { OnepizzaError } from "/sdk/onepizza.js";
 
 import { copyText, dollars, errorText, say, when } from "../account/common.js";
 import { confirmAction } from "../account/confirm.js";
 import { append, h } from "../dom.js";
 
 const STYLESHEET = "/static/css/dashboard-meetings.css";
-const KEY_LABEL = "Dashboard (this browser)";
 const HISTORY_PAGE = 20;
 
-/** localStorage, per account: the API key and the host tokens of meetings made here. */
-class BrowserVault {
+/**
+ * localStorage, per account: the admin (host) tokens of the meetings created in this browser.
+ * There is no better place: the server gives a meeting's admin token only once, at creation
+ * (it keeps only a hash), and a host link and End/Cancel need it. Kept here knowingly: a token
+ * gives host powers over its one meeting until that meeting ends (ended ones are dropped), not
+ * access to the account, which stays behind the HttpOnly session cookie.
+ */
+class HostTokens {
   constructor(userId) {
-    this.keyName = `onepizza.dashboard.${userId}.apiKey`;
     this.tokensName = `onepizza.dashboard.${userId}.hostTokens`;
-  }
-
-  get apiKey() {
-    return localStorage.getItem(this.keyName);
-  }
-
-  set apiKey(value) {
-    if (value) localStorage.setItem(this.keyName, value);
-    else localStorage.removeItem(this.keyName);
+    localStorage.removeItem(`onepizza.dashboard.${userId}.apiKey`); // an older dashboard's key
   }
 
   tokens() {
@@ -135,9 +128,8 @@ const hostLink = (meetingId, token) => `${joinLink(meetingId)}#${new URLSearchPa
 class MeetingsSection {
   constructor(root, op, me) {
     this.root = root;
-    this.op = op; // the session client: history, transcripts, recordings, keys
-    this.vault = new BrowserVault(me.id);
-    this.keyed = null; // a client with this browser's API key: create, list, end
+    this.op = op; // the page's client, on the session cookie
+    this.hostTokens = new HostTokens(me.id);
     this.historyOffset = 0;
   }
 
@@ -145,7 +137,6 @@ class MeetingsSection {
     this.messages = messages();
     this.createForm = this.buildCreateForm();
     this.created = h("div", { class: "secret dm-created", id: "dm-created", hidden: true, tabindex: "-1" });
-    this.keyPanel = h("div", { class: "dm-key" });
     this.activeList = h("ul", { class: "rows", id: "dm-active", "aria-labelledby": "dm-active-title" });
     this.historyList = h("ul", { class: "rows", id: "dm-history", "aria-labelledby": "dm-history-title" });
     this.moreHistory = h("button", { type: "button", class: "small", hidden: true, onclick: () => this.loadHistory(true) }, "Show older meetings");
@@ -160,7 +151,6 @@ class MeetingsSection {
         h("h3", { id: "dm-active-title" }, "Active and scheduled"),
         h("button", { type: "button", class: "small", onclick: () => this.loadActive() }, "Refresh"),
       ),
-      this.keyPanel,
       this.activeList,
       h("h3", { id: "dm-history-title" }, "History"),
       this.historyList,
@@ -250,13 +240,12 @@ class MeetingsSection {
     }
     button.disabled = true;
     try {
-      const client = await this.keyClient({ create: true });
-      const meeting = await client.meetings.create(form.request);
-      this.vault.addToken(meeting.meetingId, meeting.adminToken);
+      const meeting = await this.op.meetings.create(form.request);
+      this.hostTokens.addToken(meeting.meetingId, meeting.adminToken);
       let lockProblem = "";
       if (form.locked) {
         try {
-          await client.meetings.lock(meeting.meetingId, { adminToken: meeting.adminToken });
+          await this.op.meetings.lock(meeting.meetingId, { adminToken: meeting.adminToken });
         } catch (problem) {
           lockProblem = `It could not be locked: ${errorText(problem)}`;
         }
@@ -298,82 +287,17 @@ class MeetingsSection {
     this.createForm.elements.title.focus();
   }
 
-  // --- the API key this browser uses for the meeting endpoints ---------------------------
-
-  /** A client with this browser's key; with `create`, make a key when there is none. */
-  async keyClient({ create = false } = {}) {
-    let key = this.vault.apiKey;
-    if (this.keyed && this.keyed.apiKey === key) return this.keyed;
-    if (!key && create) {
-      key = (await this.op.keys.create(KEY_LABEL)).key;
-      this.vault.apiKey = key;
-      this.messages.ok(`This browser now manages your meetings with a new API key labelled “${KEY_LABEL}”.`);
-    }
-    this.keyed = key ? new Onepizza({ apiKey: key, adminTokens: this.vault.tokens() }) : null;
-    return this.keyed;
-  }
-
-  showKeyPanel(note) {
-    const input = h("input", { id: "dm-key-input", name: "apiKey", type: "password", autocomplete: "off", spellcheck: "false", placeholder: "mk_…" });
-    const form = h(
-      "form",
-      { class: "inline-form" },
-      h("div", { class: "field" }, h("label", { for: "dm-key-input" }, "Or use one of your API keys"), input),
-      h("button", { type: "submit" }, "Use this key"),
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      if (!input.value.trim()) return;
-      this.vault.apiKey = input.value.trim();
-      this.loadActive();
-    });
-    this.keyPanel.replaceChildren(
-      h(
-        "p",
-        { class: "hint" },
-        note ||
-          "Meetings are managed with an API key. This browser keeps one for the meetings you create here: it is made with your first meeting, or now.",
-      ),
-      h("p", { class: "actions" }, h("button", { type: "button", class: "small", onclick: () => this.loadActive({ create: true }) }, "Create a key for this browser")),
-      form,
-    );
-  }
-
-  forgetKey(note) {
-    this.vault.apiKey = null;
-    this.keyed = null;
-    this.activeList.replaceChildren();
-    this.showKeyPanel(note);
-  }
-
   // --- active and scheduled ---------------------------------------------------------------
 
-  async loadActive({ create = false } = {}) {
+  async loadActive() {
     let meetings;
     try {
-      const client = await this.keyClient({ create });
-      if (!client) {
-        this.forgetKey();
-        return;
-      }
-      ({ meetings } = await client.meetings.list());
+      ({ meetings } = await this.op.meetings.list());
     } catch (problem) {
-      if (problem instanceof OnepizzaError && problem.status === 401 && problem.message !== "Not logged in") {
-        this.forgetKey("This browser's API key no longer works (was it revoked?). Create another one, or give one of your keys.");
-      } else {
-        this.messages.fail(problem);
-      }
+      this.messages.fail(problem);
       return;
     }
-    const tokens = this.vault.keepTokens(new Set(meetings.map((m) => m.meetingId)));
-    this.keyPanel.replaceChildren(
-      h(
-        "p",
-        { class: "hint" },
-        "Listed with the API key this browser keeps. ",
-        h("button", { type: "button", class: "small", onclick: () => this.forgetKey() }, "Forget that key here"),
-      ),
-    );
+    const tokens = this.hostTokens.keepTokens(new Set(meetings.map((m) => m.meetingId)));
     this.activeList.replaceChildren(
       ...(meetings.length ? meetings.map((m) => this.activeRow(m, tokens[m.meetingId])) : [h("li", { class: "empty" }, "No active or scheduled meetings.")]),
     );
@@ -416,7 +340,7 @@ class MeetingsSection {
     });
     if (!sure) return;
     try {
-      await (await this.keyClient()).meetings.end(meeting.meetingId, { adminToken: token });
+      await this.op.meetings.end(meeting.meetingId, { adminToken: token });
       this.messages.ok(scheduled ? `Cancelled “${meeting.title}”.` : `Ended “${meeting.title}”.`);
     } catch (problem) {
       this.messages.fail(problem);
