@@ -1,5 +1,6 @@
 // /dashboard: the shell. Sends a visitor without a session to /login; otherwise fills the
-// header (e-mail, balance, log out) and starts every section.
+// header (e-mail, balance, the admin console's link for the platform admin, log out) and
+// starts every section.
 import { OnepizzaError } from "/sdk/onepizza.js";
 import { dollars, errorText, op, takeWelcome } from "../account/common.js";
 
@@ -35,6 +36,16 @@ function sectionFailed(id, error) {
   console.error(`dashboard section ${id}:`, error);
 }
 
+/** The platform admin (GET /api/auth/me says is_admin) gets a way to /admin in the header. */
+function showAdminLink() {
+  const link = document.createElement("a");
+  link.id = "admin-link";
+  link.href = "/admin";
+  link.textContent = "Admin console";
+  link.style.whiteSpace = "nowrap";
+  document.getElementById("dash-account").append(link);
+}
+
 function markCurrentNav() {
   for (const link of document.querySelectorAll(".dash-nav a")) {
     if (link.hash === window.location.hash) link.setAttribute("aria-current", "true");
@@ -68,6 +79,7 @@ async function start() {
   }
   document.getElementById("account-email").textContent = me.email;
   setBalance(me.balance);
+  if (me.is_admin) showAdminLink();
   const logout = document.getElementById("logout-button");
   logout.addEventListener("click", () => logOut(logout));
   loading.remove();
