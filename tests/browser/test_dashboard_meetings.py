@@ -201,6 +201,20 @@ def test_a_meeting_made_elsewhere_is_listed_with_a_pasted_key_without_a_host_lin
     )
     expect(row.get_by_role("link", name=re.compile("^Open as host"))).to_have_count(0)
 
+    # With the keyboard alone, through the pasted key: Enter creates, focus goes to the result.
+    page.get_by_label("Title").focus()
+    page.keyboard.type("By keyboard")
+    page.keyboard.press("Enter")
+    created = page.locator("#dm-created")
+    expect(created).to_be_focused()
+    expect(created).to_contain_text("Created: By keyboard")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Join link", exact=True)).to_be_focused()
+    _, listed = api_json(page, server, "GET", "/api/meetings", None, keyed(user))
+    assert {m["title"] for m in listed["meetings"]} == {"From a script", "By keyboard"}
+    _, keys = api_json(page, server, "GET", "/api/user/keys")
+    assert len(keys["keys"]) == 1  # the registration's: no key was made, the pasted one served
+
 
 def test_a_recording_appears_downloads_and_is_deleted(account, server):
     user, page = account(**PHONE)

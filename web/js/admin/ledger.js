@@ -26,9 +26,9 @@ function row(item) {
   tr.dataset.type = item.type;
   tr.dataset.id = String(item.id);
   const who = item.email || (item.company_id ? `company ${item.company_id}` : `user ${item.user_id}`);
-  const type = TYPE_NAMES[item.type] || item.type;
+  const what = item.description || TYPE_NAMES[item.type] || item.type; // descriptions name their kind
   const amount = cell(dollars(item.amount_usd, { sign: true }), Number(item.amount_usd) > 0 ? "num credit" : "num");
-  tr.append(cell(when(item.created_at)), cell(who), cell(`${type}: ${item.description}`, "wide"), amount);
+  tr.append(cell(when(item.created_at)), cell(who), cell(what, "wide"), amount);
   return tr;
 }
 
