@@ -78,6 +78,7 @@ class Settings:
     session_max_age: int = 7 * 24 * 3600
     shutdown_timeout: float = 20.0
     webhook_allow_insecure: bool = False
+    websocket_compression: bool = False  # permessage-deflate on Socket.IO's websockets
     webhook_retry_scale: float = 1.0
     webhook_poll_interval: float = 5.0
 
@@ -169,6 +170,7 @@ class Settings:
             ),
             shutdown_timeout=env.number("SHUTDOWN_TIMEOUT", 20.0, low=0.0, high=25.0),
             webhook_allow_insecure=_flag(env, "WEBHOOK_ALLOW_INSECURE"),
+            websocket_compression=_flag(env, "WEBSOCKET_COMPRESSION"),
             webhook_retry_scale=env.number("WEBHOOK_RETRY_SCALE", 1.0, low=0.0001, high=100.0),
             webhook_poll_interval=env.number("WEBHOOK_POLL_INTERVAL", 5.0, low=0.05, high=300.0),
         )

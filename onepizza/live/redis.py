@@ -17,12 +17,14 @@ last join or leave should every process die first."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import time
 
 import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoScriptError
 
 from onepizza.live.state import (
     DEFAULT_SETTINGS,
@@ -46,6 +48,7 @@ NO_CLIENT_INFO = (
     else {"lib_name": None, "lib_version": None}
 )
 POOL_TIMEOUT = 10.0  # seconds a command waits for a free connection
+MAX_BATCH = 256  # scripts pipelined in one round trip
 ENDED_TTL = 24 * 3600
 HOST_ID = "onepizza-live"  # the sender of announcements: every process handles them
 
@@ -545,9 +548,54 @@ class RedisLiveState(LiveState):
         self._leave_waiting_rooms = script(_LEAVE_WAITING_ROOMS)
         self._admit = script(_ADMIT)
         self._remember_message = script(_REMEMBER_MESSAGE)
+        # Scripts called while a batch is on its way go together in the next one.
+        self._queue: list[tuple[object, list, asyncio.Future]] = []
+        self._sender: asyncio.Task | None = None
 
     async def _run(self, script, *args):
-        return await script(args=[self._prefix, *args])
+        """Run a script, pipelined with the others called meanwhile: one round trip (and
+        one command's worth of client work) for a burst of joins or relays, and no wait
+        beyond the batch already on its way."""
+        done = asyncio.get_running_loop().create_future()
+        self._queue.append((script, [self._prefix, *args], done))
+        if self._sender is None or self._sender.done():
+            self._sender = asyncio.create_task(self._send_batches(), name="redis-live-batches")
+        return await done
+
+    async def _send_batches(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            try:
+                results = await self._pipelined(batch)
+            except Exception as exc:  # the connection failed: every caller hears why
+                results = [exc] * len(batch)
+            for (_, _, done), result in zip(batch, results, strict=True):
+                if done.done():
+                    continue
+                if isinstance(result, BaseException):
+                    done.set_exception(result)
+                else:
+                    done.set_result(result)
+
+    async def _pipelined(self, batch) -> list:
+        if len(batch) == 1:  # nothing to share: the plain call (it loads a missing script)
+            script, args, _ = batch[0]
+            try:
+                return [await script(args=args)]
+            except Exception as exc:
+                return [exc]
+        pipe = self._redis.pipeline(transaction=False)
+        for script, args, _ in batch:
+            pipe.evalsha(script.sha, 0, *args)
+        results = await pipe.execute(raise_on_error=False)
+        for i, result in enumerate(results):
+            if isinstance(result, NoScriptError):  # Redis restarted: load it, run it again
+                script, args, _ = batch[i]
+                try:
+                    results[i] = await script(args=args)
+                except Exception as exc:
+                    results[i] = exc
+        return results
 
     @property
     def announces(self) -> bool:
@@ -558,6 +606,8 @@ class RedisLiveState(LiveState):
         return await self._redis.ping()
 
     async def close(self) -> None:
+        if self._sender is not None:
+            await asyncio.gather(self._sender, return_exceptions=True)
         await self._redis.aclose()
         await self._redis.connection_pool.disconnect()
 

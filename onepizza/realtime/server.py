@@ -175,6 +175,26 @@ class LocalFirstRedisManager(socketio.AsyncRedisManager):
         )
 
 
+WEBSOCKET_EXTENSIONS = "Sec-WebSocket-Extensions"
+
+
+def without_websocket_compression(socketio_path: str):
+    """A middleware that hides a client's offer of permessage-deflate from the websocket
+    handshake of Socket.IO's path, so aiohttp answers without it (and keeps no zlib context
+    per connection, nor deflates every frame): python-engineio gives no option for it."""
+    prefix = f"/{socketio_path.strip('/')}/"
+
+    @web.middleware
+    async def middleware(request: web.Request, handler):
+        if WEBSOCKET_EXTENSIONS in request.headers and request.path.startswith(prefix):
+            headers = request.headers.copy()
+            del headers[WEBSOCKET_EXTENSIONS]
+            request = request.clone(headers=headers)
+        return await handler(request)
+
+    return middleware
+
+
 def create_sio(settings: Settings, node_id: str) -> socketio.AsyncServer:
     manager = None
     if settings.redis_url:
@@ -199,6 +219,8 @@ def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
 
     sio = create_sio(settings, app[NODE_ID])
     sio.attach(app, socketio_path="socket.io")
+    if not settings.websocket_compression:
+        app.middlewares.append(without_websocket_compression("socket.io"))
     app[SIO] = sio
     app[ROUTES] = LocalRoutes(sio)
     if isinstance(sio.manager, LocalFirstRedisManager):

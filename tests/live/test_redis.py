@@ -334,3 +334,14 @@ async def test_indexes_forget_meetings_whose_keys_expired(redis_space):
             else (await redis_space.client.smembers(key))
         )
         assert gone_empty not in members and gone_ending not in members
+
+
+async def test_pipelined_scripts_run_again_once_redis_has_forgotten_them(redis_space):
+    """Scripts called together go in one pipeline by digest; after SCRIPT FLUSH (a Redis
+    restart) each is loaded and run again, and every caller gets its own answer."""
+    store = redis_space.store()
+    mid = await live_meeting(store, maxParticipants=3)
+    await redis_space.client.script_flush()
+    outcomes = await asyncio.gather(*(join(store, mid) for _ in range(5)))
+    assert sorted(o.refused or "in" for o in outcomes) == [FULL] * 2 + ["in"] * 3
+    assert len((await store.meeting(mid)).participants) == 3

@@ -68,3 +68,24 @@ async def test_own_origin_is_accepted_whatever_the_host_name(server):
     )
     assert client.connected
     await client.disconnect()
+
+
+async def handshake_extensions(server) -> tuple[str | None, int]:
+    """A browser-like websocket handshake offering permessage-deflate: the answer's
+    Sec-WebSocket-Extensions, and the compression the connection then uses."""
+    url = server.make_url("/socket.io/").with_query(EIO="4", transport="websocket")
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url, compress=15) as ws:
+            first = await ws.receive_str()
+            assert first.startswith("0")  # engine.io's open packet: the socket works
+            return ws._response.headers.get("Sec-WebSocket-Extensions"), ws.compress
+
+
+async def test_websocket_compression_is_off_by_default(server):
+    assert await handshake_extensions(server) == (None, 0)
+
+
+async def test_websocket_compression_can_be_turned_on(aiohttp_server, make_settings):
+    server = await aiohttp_server(create_app(make_settings({"WEBSOCKET_COMPRESSION": "1"})))
+    extensions, compress = await handshake_extensions(server)
+    assert extensions.startswith("permessage-deflate") and compress == 15
