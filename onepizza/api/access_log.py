@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
+
+# C0 controls and DEL as \xNN (non-ASCII is escaped by backslashreplace before).
+CONTROL_ESCAPES = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F)}
 
 SECRET_PARAMS = {
     "token",
@@ -22,14 +25,24 @@ SECRET_PARAMS = {
 
 
 def redacted_path(request: web.BaseRequest) -> str:
-    query = request.rel_url.query_string
-    if not query:
-        return request.rel_url.path
-    pairs = [
-        (k, "[redacted]" if k.lower().replace("-", "").replace("_", "") in SECRET_PARAMS else v)
-        for k, v in parse_qsl(query, keep_blank_values=True)
-    ]
-    return f"{request.rel_url.path}?{urlencode(pairs, safe='[]')}"
+    """The path and query as sent (still percent-encoded, so %0a stays three characters),
+    secret query values replaced, and any control or non-ASCII character escaped: one request
+    is always one log line."""
+    path = request.rel_url.raw_path
+    query = request.rel_url.raw_query_string
+    if query:
+        pairs = []
+        for pair in query.split("&"):
+            key, sep, _value = pair.partition("=")
+            if sep and _is_secret(unquote_plus(key)):
+                pair = f"{key}=[redacted]"
+            pairs.append(pair)
+        path = f"{path}?{'&'.join(pairs)}"
+    return path.encode("ascii", "backslashreplace").decode("ascii").translate(CONTROL_ESCAPES)
+
+
+def _is_secret(name: str) -> bool:
+    return name.lower().replace("-", "").replace("_", "") in SECRET_PARAMS
 
 
 class AccessLogger(AbstractAccessLogger):

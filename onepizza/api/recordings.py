@@ -12,6 +12,7 @@ from onepizza.errors import BadRequest
 from onepizza.services.registry import RECORDINGS
 
 CHUNK = 256 * 1024
+MALFORMED_MULTIPART = "Malformed multipart body: its boundary is missing or not the one declared"
 
 
 def recording_body(row: dict) -> dict:
@@ -32,16 +33,25 @@ class RecordingHandlers:
         await service.check_upload(user, meeting_id, request.content_length)
         if not request.content_type.startswith("multipart/"):
             raise BadRequest("Send the file as multipart/form-data in the field 'recording'")
-        reader = await request.multipart()
-        part = await reader.next()
-        while part is not None and part.name != "recording":
-            await part.release()
+        try:
+            reader = await request.multipart()
             part = await reader.next()
+            while part is not None and part.name != "recording":
+                await part.release()
+                part = await reader.next()
+        except ValueError:  # aiohttp: no boundary, or not the one the body uses
+            raise BadRequest(MALFORMED_MULTIPART) from None
         if part is None or not hasattr(part, "read_chunk"):
             raise BadRequest("The multipart field 'recording' is required")
 
         async def chunks():
-            while chunk := await part.read_chunk(CHUNK):
+            while True:
+                try:
+                    chunk = await part.read_chunk(CHUNK)
+                except ValueError:
+                    raise BadRequest(MALFORMED_MULTIPART) from None
+                if not chunk:
+                    return
                 yield chunk
 
         row = await service.store(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -10,6 +11,9 @@ from marshmallow import Schema, ValidationError
 
 from onepizza.api.keys import SETTINGS
 from onepizza.errors import BadRequest, NotFound
+
+ASCII_ID = re.compile(r"[0-9]{1,19}")  # re's \d would match any Unicode digit
+MAX_BIGINT = 2**63 - 1
 
 
 def client_ip(request: web.Request) -> str:
@@ -79,8 +83,13 @@ def _first_message(details) -> str:
 
 
 def path_id(request: web.Request, name: str = "id") -> int:
-    """A positive integer path parameter; 404 for anything else (it names nothing)."""
+    """An integer path parameter: ASCII digits naming a positive PostgreSQL bigint, else 404
+    (it names nothing). Every route with an integer id reads it here: str.isdigit and int()
+    would take a superscript two (and fail) or an Arabic-Indic one (and read it as 1)."""
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18:
+    if not ASCII_ID.fullmatch(raw):
         raise NotFound("Not found")
-    return int(raw)
+    value = int(raw)
+    if not 0 < value <= MAX_BIGINT:
+        raise NotFound("Not found")
+    return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
 
 from onepizza.schemas.query import QueryInt
 
@@ -25,10 +25,11 @@ class PeakHoursQuerySchema(DaysQuerySchema):
 
 
 class ClientErrorSchema(Schema):
-    """POST /api/client-errors: what went wrong in a browser, and where."""
+    """POST /api/client-errors: what went wrong in a browser, and where; any other field is
+    a 400."""
 
     class Meta:
-        unknown = EXCLUDE
+        unknown = RAISE
 
     type = fields.String(
         required=True,

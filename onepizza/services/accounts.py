@@ -16,7 +16,7 @@ from onepizza.db import users as user_sql
 from onepizza.errors import BadRequest, Conflict, Unauthorized
 from onepizza.services.api_keys import issue_key
 from onepizza.services.billing import dollars
-from onepizza.services.passwords import MAX_BYTES, MIN_LENGTH, PasswordHasher
+from onepizza.services.passwords import PasswordHasher, check_new_password
 from onepizza.services.tokens import digest, new_invite_code, new_token
 
 log = logging.getLogger(__name__)
@@ -26,19 +26,6 @@ RESET_TOKEN_TTL = 3600  # seconds
 
 def normalise_email(email: str) -> str:
     return email.strip().lower()
-
-
-def check_password(password: str, field: str = "password") -> None:
-    if len(password) < MIN_LENGTH:
-        raise BadRequest(
-            f"Password must be at least {MIN_LENGTH} characters",
-            details={field: [f"Must be at least {MIN_LENGTH} characters."]},
-        )
-    if len(password.encode()) > MAX_BYTES:
-        raise BadRequest(
-            f"Password must be at most {MAX_BYTES} bytes",
-            details={field: [f"Must be at most {MAX_BYTES} bytes."]},
-        )
 
 
 class AccountService:
@@ -60,7 +47,7 @@ class AccountService:
         """Create the user (and their company), with a first API key and the welcome credit,
         in one transaction."""
         email = normalise_email(email)
-        check_password(password)
+        check_new_password(password)
         password_hash = await self._hasher.hash(password)
         async with transaction(self._pool) as cur:
             user = await user_sql.insert(
@@ -120,7 +107,7 @@ class AccountService:
 
     async def reset_password(self, *, token: str, password: str, ip: str) -> None:
         """Set a new password with a single-use token; every session of the user ends."""
-        check_password(password)
+        check_new_password(password)
         new_hash = await self._hasher.hash(password)
         async with transaction(self._pool) as cur:
             user_id = await reset_sql.consume(cur, digest(token))
@@ -138,7 +125,7 @@ class AccountService:
         self, *, user_id: int, current: str, new: str, keep_session: bytes | None, ip: str
     ) -> None:
         """Change a password knowing the current one; the user's other sessions end."""
-        check_password(new, "newPassword")
+        check_new_password(new, "newPassword")
         async with cursor(self._pool) as cur:
             hashed = await user_sql.password_hash(cur, user_id)
         if not await self._hasher.verify(current, hashed):

@@ -1,0 +1,212 @@
+"""Issue 14's HTTP findings: no 5xx and no wrong action from hostile input.
+
+Long passwords, non-ASCII digits in path ids, broken multipart uploads, forged access-log
+lines, unknown fields in client error reports."""
+
+from __future__ import annotations
+
+import logging
+import re
+from uuid import uuid4
+
+import psycopg2
+import pytest
+
+from onepizza.app import create_app
+
+PASSWORD = "a good password"
+LONG = "é" * 40  # 40 characters, 80 UTF-8 bytes: over bcrypt's 72
+
+
+def new_email() -> str:
+    return f"hard-{uuid4().hex[:12]}@example.com"
+
+
+async def register(client, password=PASSWORD, **extra) -> tuple[str, str]:
+    email = new_email()
+    resp = await client.post(
+        "/api/auth/register", json={"email": email, "password": password, **extra}
+    )
+    assert resp.status == 201, await resp.text()
+    return email, (await resp.json())["apiKey"]
+
+
+@pytest.fixture
+async def app_client(serve, make_settings, tmp_path):
+    settings = make_settings(
+        {
+            "RATE_LIMIT_API": "10000/minute",
+            "RATE_LIMIT_AUTH": "10000/minute",
+            "RATE_LIMIT_PASSWORD": "10000/minute",
+            "RATE_LIMIT_CLIENT_ERRORS": "10000/minute",
+            "WEBHOOK_ALLOW_INSECURE": "1",
+        },
+        recordings_dir=tmp_path / "recordings",
+    )
+    return await serve(create_app(settings))
+
+
+# --- 1. passwords over 72 bytes ---------------------------------------------------------
+
+
+async def test_a_long_password_at_login_is_a_failed_login(app_client):
+    email, _ = await register(app_client)
+    for password in (LONG, "x" * 73, "x" * 1000):
+        resp = await app_client.post("/api/auth/login", json={"email": email, "password": password})
+        assert resp.status == 401, await resp.text()
+        assert (await resp.json())["error"] == "Invalid email or password"
+    unknown = await app_client.post(
+        "/api/auth/login", json={"email": new_email(), "password": LONG}
+    )
+    assert unknown.status == 401
+
+
+async def test_a_long_current_password_is_incorrect_and_a_long_new_one_is_400(app_client):
+    await register(app_client)
+    resp = await app_client.post(
+        "/api/auth/change-password",
+        json={"currentPassword": LONG, "newPassword": "another good one"},
+    )
+    assert resp.status == 400, await resp.text()
+    assert (await resp.json())["error"] == "Current password is incorrect"
+    resp = await app_client.post(
+        "/api/auth/change-password", json={"currentPassword": PASSWORD, "newPassword": LONG}
+    )
+    assert resp.status == 400
+    body = await resp.json()
+    assert body["error"] == "Password must be at most 72 bytes"
+    assert "newPassword" in body["details"]
+
+
+async def test_a_long_password_at_register_is_400(app_client):
+    resp = await app_client.post(
+        "/api/auth/register", json={"email": new_email(), "password": LONG}
+    )
+    assert resp.status == 400
+    assert (await resp.json())["error"] == "Password must be at most 72 bytes"
+
+
+# --- 2. integer path ids ----------------------------------------------------------------
+
+ARABIC_INDIC = {ord("0") + i: 0x0660 + i for i in range(10)}  # Arabic-Indic digits
+FULLWIDTH = {ord("0") + i: 0xFF10 + i for i in range(10)}
+# superscript two, circled one, Arabic-Indic one, and ASCII that is not a positive bigint
+BAD_IDS = ["\u00b2", "\u2460", "\u0661", "-1", "1e3", "1" * 30, str(2**63), "0", " 1", "1.0"]
+
+
+def integer_id_routes(app) -> list[tuple[str, str]]:
+    """(method, path template) of every route of the table with an integer {id}."""
+    found = []
+    for route in app.router.routes():
+        info = route.resource.get_info() if route.resource else {}
+        template = info.get("formatter")
+        if template and "{id}" in template and route.method != "HEAD":
+            found.append((route.method, template))
+    return found
+
+
+def fill(template: str, value: str) -> str:
+    return template.replace("{id}", value).replace("{delivery_id}", str(uuid4()))
+
+
+async def test_every_integer_id_route_refuses_odd_ids_and_changes_nothing(app_client, database_url):
+    client = app_client
+    email, key = await register(client, accountType="company", companyName="Acme")
+    auth = {"x-api-key": key}
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE users SET balance = 10 WHERE email = %s", (email,))
+    resp = await client.post(
+        "/api/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["meeting.ended"]},
+        headers=auth,
+    )
+    assert resp.status == 201, await resp.text()
+    webhook_id = (await resp.json())["id"]
+    extra_key = await (await client.post("/api/user/keys", json={"label": "x"})).json()
+
+    routes = integer_id_routes(client.app)
+    assert {template for _, template in routes} >= {
+        "/api/user/keys/{id}",
+        "/api/company/members/{id}",
+        "/api/recordings/{id}/download",
+        "/api/recordings/{id}",
+        "/api/webhooks/{id}",
+        "/api/webhooks/{id}/deliveries",
+        "/api/webhooks/{id}/deliveries/{delivery_id}/retry",
+    }
+    ids = [webhook_id, extra_key["id"]]
+    spelled = [str(i).translate(table) for i in ids for table in (ARABIC_INDIC, FULLWIDTH)]
+    for method, template in routes:
+        for value in BAD_IDS + spelled:
+            resp = await client.request(method, fill(template, value), headers=auth)
+            assert resp.status == 404, (method, template, value, resp.status)
+            assert (await resp.json())["error"] == "Not found"
+
+    hooks = await (await client.get("/api/webhooks", headers=auth)).json()
+    assert [h["id"] for h in hooks["webhooks"]] == [webhook_id]
+    keys = await (await client.get("/api/user/keys")).json()
+    assert extra_key["id"] in [k["id"] for k in keys["keys"]]
+
+
+# --- 3. multipart uploads ---------------------------------------------------------------
+
+
+async def test_upload_with_a_missing_or_wrong_boundary_is_400(app_client, database_url):
+    client = app_client
+    email, key = await register(client)
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE users SET balance = 10 WHERE email = %s", (email,))
+    auth = {"x-api-key": key}
+    meeting_id = (await (await client.post("/api/meetings", json={}, headers=auth)).json())[
+        "meetingId"
+    ]
+    body = (
+        b"--real\r\nContent-Disposition: form-data; name=recording; filename=a.webm\r\n"
+        b"Content-Type: video/webm\r\n\r\nDATA\r\n--real--\r\n"
+    )
+    for content_type in (
+        "multipart/form-data",
+        "multipart/form-data; boundary=",
+        "multipart/form-data; boundary=other",
+    ):
+        resp = await client.post(
+            f"/api/meetings/{meeting_id}/recordings",
+            data=body,
+            headers={**auth, "Content-Type": content_type},
+        )
+        assert resp.status == 400, (content_type, resp.status, await resp.text())
+        assert "multipart" in (await resp.json())["error"]
+    listed = await client.get(f"/api/meetings/{meeting_id}/recordings", headers=auth)
+    assert (await listed.json())["recordings"] == []
+
+
+# --- 7. the access log ------------------------------------------------------------------
+
+
+async def test_an_encoded_newline_in_the_path_forges_no_log_line(app_client, caplog):
+    caplog.set_level(logging.INFO, logger="aiohttp.access")
+    await app_client.get("/x%0aFAKE%0d%1b[31m%E2%80%AEy?a=%0aB&token=s3cret%0a")
+    records = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    [line] = [m for m in records if "FAKE" in m]
+    assert "\n" not in line and "\r" not in line and "\x1b" not in line
+    assert "\u202e" not in line  # the right-to-left override stays encoded too
+    assert re.search(r"/x%0aFAKE%0d%1b", line, re.IGNORECASE)  # as sent: percent-encoded
+    assert "%E2%80%AEY?" in line.upper()
+    assert "token=[redacted]" in line and "s3cret" not in line
+    assert re.search(r"a=%0aB&", line, re.IGNORECASE)
+
+
+# --- 13. client error reports -----------------------------------------------------------
+
+
+async def test_client_error_with_an_unknown_field_is_400(app_client):
+    ok = await app_client.post(
+        "/api/client-errors", json={"type": "webrtc", "message": "ICE failed", "route": "/join"}
+    )
+    assert ok.status == 202
+    resp = await app_client.post(
+        "/api/client-errors", json={"type": "webrtc", "message": "ICE failed", "extra": 1}
+    )
+    assert resp.status == 400
+    body = await resp.json()
+    assert re.search(r"extra", body["error"]) and "extra" in body["details"]
