@@ -11,6 +11,7 @@ export class MeetingRecorder {
     this.timer = null;
     this.audio = null;
     this.mixed = new Map(); // track id → source node
+    this.stopping = false; // stop() is waiting for the encoder's first data
   }
 
   static get supported() {
@@ -44,9 +45,27 @@ export class MeetingRecorder {
     this.recorder = new MediaRecorder(stream, type ? { mimeType: type } : undefined);
     this.chunks = [];
     this.recorder.ondataavailable = (event) => {
-      if (event.data.size) this.chunks.push(event.data);
+      if (!event.data.size) return;
+      this.chunks.push(event.data);
+      this.#dataArrived?.();
     };
     this.recorder.start(1000);
+  }
+
+  #dataArrived = null;
+
+  /** Resolves when the encoder has given its first data, or after `ms` (whichever is first). */
+  #firstData(ms) {
+    if (this.chunks.length) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#dataArrived = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#dataArrived = done;
+    });
   }
 
   #draw(ctx, canvas) {
@@ -103,8 +122,20 @@ export class MeetingRecorder {
     }
   }
 
-  /** Stop; resolves with the recorded Blob. */
-  stop() {
+  /** Stop; resolves with the recorded Blob. A busy machine's encoder can take seconds to give
+   * its first data: a stop before then records on until it has (at most 5 s more). */
+  async stop() {
+    if (this.stopping) return null;
+    this.stopping = true;
+    try {
+      if (this.recorder?.state === "recording") await this.#firstData(5000);
+      return await this.#stop();
+    } finally {
+      this.stopping = false;
+    }
+  }
+
+  #stop() {
     return new Promise((resolve) => {
       clearInterval(this.timer);
       const recorder = this.recorder;

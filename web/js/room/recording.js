@@ -33,7 +33,7 @@ export async function toggleRecording() {
 }
 
 export async function stopRecording() {
-  if (!recorder.active) return;
+  if (!recorder.active || recorder.stopping) return;
   state.socket?.emit("recording:broadcast-stopped", {});
   $("#rec-indicator").hidden = true;
   const blob = await recorder.stop();
