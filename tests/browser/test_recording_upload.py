@@ -61,6 +61,15 @@ def test_a_signed_in_host_has_the_recording_uploaded_to_the_meeting(server, new_
     host.on("download", lambda download: downloads.append(download))
 
     join(host, host_url(server, meeting), "Hana")
+    # Every text the upload panel shows, in order (the progress is gone by the end).
+    host.evaluate(
+        """() => {
+            window.uploadTexts = [];
+            const text = document.querySelector('#upload-text');
+            new MutationObserver(() => window.uploadTexts.push(text.textContent))
+                .observe(text, { childList: true, characterData: true, subtree: true });
+        }"""
+    )
     record_a_few_seconds(host)
     host.keyboard.press("r")  # stop
 
@@ -85,6 +94,10 @@ def test_a_signed_in_host_has_the_recording_uploaded_to_the_meeting(server, new_
     assert len(body) == stored[0]["size_bytes"]
     assert body[:4] == b"\x1a\x45\xdf\xa3"
     assert downloads == []  # uploaded, not downloaded
+    shown = host.evaluate("window.uploadTexts")
+    assert shown[0] == f"Uploading the recording ({size_mb})…", shown
+    assert all(t.startswith("Uploading the recording") for t in shown[:-1]), shown
+    assert shown[-1].startswith("Recording uploaded to the meeting"), shown
 
     panel.get_by_role("button", name="Dismiss").click()
     expect(panel).to_be_hidden()
