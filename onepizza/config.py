@@ -14,11 +14,21 @@ from urllib.parse import urlsplit
 import limits
 import platformdirs
 
+from onepizza.services.passwords import MAX_BYTES as PASSWORD_MAX_BYTES
+from onepizza.services.passwords import fits as password_fits
+
 log = logging.getLogger(__name__)
 
 MIN_SECRET_LENGTH = 32
 MAINNET_USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
 ETH_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")  # (and logging's aliases)
+# RFC 7064/7065: stun:host[:port], turn(s):host[:port][?transport=udp|tcp]; host a name, an
+# IPv4 address or a bracketed IPv6 one.
+ICE_URL = re.compile(
+    r"(?:stuns?:|turns?:)(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?"
+    r"(?:\?transport=(?:udp|tcp))?"
+)
 
 # Rate-limit groups of spec §16, in the `limits` notation; each can be overridden by
 # RATE_LIMIT_<GROUP> in the environment.
@@ -81,6 +91,7 @@ class Settings:
     websocket_compression: bool = False  # permessage-deflate on Socket.IO's websockets
     webhook_retry_scale: float = 1.0
     webhook_poll_interval: float = 5.0
+    log_level: str = "INFO"
 
     @property
     def production(self) -> bool:
@@ -117,6 +128,8 @@ class Settings:
             raise ConfigError("ADMIN_EMAIL is required in production")
         if production and not admin_password:
             raise ConfigError("ADMIN_PASSWORD is required in production")
+        if admin_password and not password_fits(admin_password):
+            raise ConfigError(f"ADMIN_PASSWORD must be at most {PASSWORD_MAX_BYTES} bytes (UTF-8)")
 
         app_url = env.url("APP_URL", "http://localhost:3000").rstrip("/")
         origins = env.items("ALLOWED_ORIGINS") or ["http://localhost:3000"]
@@ -135,15 +148,15 @@ class Settings:
             session_secret=session_secret,
             admin_email=admin_email.strip().lower() if admin_email else None,
             admin_password=admin_password,
-            redis_url=env.text("REDIS_URL"),
-            smtp_url=env.text("SMTP_URL"),
+            redis_url=env.redis_url(),
+            smtp_url=env.smtp_url(),
             email_from=env.text("EMAIL_FROM") or "onepizza <no-reply@localhost>",
             resend_api_key=env.text("RESEND_API_KEY"),
             stripe_secret_key=env.text("STRIPE_SECRET_KEY"),
             stripe_webhook_secret=env.text("STRIPE_WEBHOOK_SECRET"),
             stripe_price_id=env.text("STRIPE_PRICE_ID"),
             stripe_api_base=env.url("STRIPE_API_BASE", None),
-            turn_urls=tuple(env.items("TURN_URLS")),
+            turn_urls=env.turn_urls(),
             turn_username=env.text("TURN_USERNAME"),
             turn_credential=env.text("TURN_CREDENTIAL"),
             turn_secret=env.text("TURN_SECRET"),
@@ -173,6 +186,7 @@ class Settings:
             websocket_compression=_flag(env, "WEBSOCKET_COMPRESSION"),
             webhook_retry_scale=env.number("WEBHOOK_RETRY_SCALE", 1.0, low=0.0001, high=100.0),
             webhook_poll_interval=env.number("WEBHOOK_POLL_INTERVAL", 5.0, low=0.05, high=300.0),
+            log_level=env.log_level(),
         )
 
 
@@ -238,6 +252,42 @@ class _Env:
         _check_url(name, raw)
         return raw
 
+    def redis_url(self) -> str | None:
+        """redis:// or rediss:// with a host (one Redis server, which the rate limits can reach
+        too: no unix:// or sentinel URLs); it may carry a password, so no message quotes it."""
+        raw = self.text("REDIS_URL")
+        if raw is None:
+            return None
+        _check_service_url("REDIS_URL", raw, "redis://[:password@]host[:port][/db]")
+        return raw
+
+    def smtp_url(self) -> str | None:
+        raw = self.text("SMTP_URL")
+        if raw is None:
+            return None
+        _check_service_url("SMTP_URL", raw, "smtp://user:pass@host:port or smtps://...")
+        return raw
+
+    def turn_urls(self) -> tuple[str, ...]:
+        urls = self.items("TURN_URLS")
+        for url in urls:
+            match = ICE_URL.fullmatch(url)
+            port = match and match["port"]
+            if not match or (port is not None and not 0 < int(port) < 65536):
+                raise ConfigError(
+                    "TURN_URLS must be a comma-separated list of turn:host:port, "
+                    f"turns:host:port or stun:host:port URLs, not {url!r}"
+                )
+        return tuple(urls)
+
+    def log_level(self) -> str:
+        level = (self.text("LOG_LEVEL") or "INFO").upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ConfigError(
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level.lower()!r}"
+            )
+        return level
+
     def database_url(self) -> str | None:
         for name in ("DATABASE_PUBLIC_URL", "DATABASE_URL"):
             raw = self.text(name)
@@ -279,6 +329,21 @@ def _flag(env: _Env, name: str) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be 1 or 0, not {raw!r}")
+
+
+SERVICE_SCHEMES = {"REDIS_URL": ("redis", "rediss"), "SMTP_URL": ("smtp", "smtps")}
+
+
+def _check_service_url(name: str, value: str, shape: str) -> None:
+    """The scheme, a host and a valid port; the message never quotes the value, which may
+    carry a password."""
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - raises ValueError when out of range or not a number
+    except ValueError:
+        raise ConfigError(f"{name} has an invalid port (it must look like {shape})") from None
+    if parts.scheme.lower() not in SERVICE_SCHEMES[name] or not parts.hostname:
+        raise ConfigError(f"{name} must look like {shape}")
 
 
 def _check_url(name: str, value: str) -> None:

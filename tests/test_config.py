@@ -1,6 +1,9 @@
 """Settings read from the environment: defaults, aliases and clear errors."""
 
 import logging
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -115,3 +118,75 @@ def test_settings_are_frozen():
     settings = Settings.from_env({})
     with pytest.raises(AttributeError):
         settings.port = 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("REDIS_URL", "notaurl"),
+        ("REDIS_URL", "http://cache.example:6379"),
+        ("REDIS_URL", "redis://:hunter2@cache.example:99999"),
+        ("REDIS_URL", "redis://"),
+        ("REDIS_URL", "unix:///run/redis.sock"),
+        ("REDIS_URL", "redis+sentinel://h:26379/mymaster"),
+        ("SMTP_URL", "notaurl"),
+        ("SMTP_URL", "smtp://user:hunter2@"),
+        ("SMTP_URL", "smtp://user:hunter2@mail.example:0x19"),
+        ("LOG_LEVEL", "bogus"),
+        ("TURN_URLS", "notaurl"),
+        ("TURN_URLS", "turn:ok.example:3478,https://turn.example"),
+        ("TURN_URLS", "turn:host.example:99999"),
+        ("TURN_URLS", "turn:host.example:3478?transport=sctp"),
+        ("ADMIN_PASSWORD", "é" * 40),
+    ],
+)
+def test_every_malformed_value_names_its_variable_and_hides_secrets(variable, value):
+    with pytest.raises(ConfigError) as err:
+        Settings.from_env({**PROD, variable: value})
+    message = str(err.value)
+    assert message.startswith(variable), message
+    assert "\n" not in message
+    assert "hunter2" not in message
+
+
+def test_well_formed_urls_and_levels_are_accepted():
+    settings = Settings.from_env(
+        {
+            "REDIS_URL": "rediss://:pw@cache.example:6380/2",
+            "SMTP_URL": "smtps://user:pw@mail.example",
+            "LOG_LEVEL": "debug",
+            "TURN_URLS": "turn:a.example:3478?transport=tcp, turns:[2001:db8::1]:5349, stun:s",
+        }
+    )
+    assert settings.redis_url.startswith("rediss://")
+    assert settings.smtp_url.startswith("smtps://")
+    assert settings.log_level == "DEBUG"
+    assert len(settings.turn_urls) == 3
+    assert Settings.from_env({}).log_level == "INFO"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("REDIS_URL", "notaurl"), ("SMTP_URL", "notaurl"), ("LOG_LEVEL", "bogus")],
+)
+def test_serve_stops_at_start_with_one_line(variable, value):
+    """Not "listening…" and then a traceback: one line naming the variable, exit status 2."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "SMTP_URL")}
+    result = subprocess.run(
+        [sys.executable, "-m", "onepizza", "serve", "--port", "0"],
+        # A database that never answers: the configuration must stop the start before it.
+        env={
+            **environ,
+            "NODE_ENV": "development",
+            "SESSION_SECRET": SECRET,
+            "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+            variable: value,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"onepizza: configuration error: {variable} ")
