@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import stat
+import threading
 from pathlib import Path
 
 import brotli
 import orjson
 from aiohttp import hdrs, web
+from aiohttp.helpers import ETag
 from aiohttp.typedefs import Handler
+from aiohttp.web_fileresponse import CONTENT_TYPES
 
 from onepizza.api.pages import WEB_DIR
 from onepizza.config import Settings
@@ -181,18 +186,7 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
     if not accepted or response.prepared or hdrs.CONTENT_ENCODING in response.headers:
         return response
     if isinstance(response, web.FileResponse):
-        # Not for a revalidation: aiohttp would give its 304 a gzip body, and the stray bytes
-        # break the next response on the connection (Chromium: ERR_INVALID_HTTP_RESPONSE).
-        conditional = (
-            hdrs.IF_MODIFIED_SINCE in request.headers or hdrs.IF_NONE_MATCH in request.headers
-        )
-        if (
-            Path(request.path).suffix.lower() in COMPRESSIBLE_SUFFIXES
-            and "gzip" in accepted
-            and not conditional
-        ):
-            response.enable_compression(web.ContentCoding.gzip)
-        return response
+        return await _compressed_file(request, response, accepted)
     if type(response) is not web.Response or not isinstance(response.body, bytes):
         return response
     if len(response.body) < COMPRESS_MIN_BYTES or not response.content_type.startswith(
@@ -206,6 +200,83 @@ async def compression_middleware(request: web.Request, handler: Handler) -> web.
     elif "gzip" in accepted:
         response.enable_compression(web.ContentCoding.gzip)
     return response
+
+
+async def _compressed_file(
+    request: web.Request, response: web.FileResponse, accepted: set[str]
+) -> web.StreamResponse:
+    """A page, script or style sheet (judged by the file's own name: /join/... serves
+    meeting.html) as brotli when accepted, made once per file version; else gzip by aiohttp.
+
+    A revalidation or a Range request is left to FileResponse as it is: aiohttp would give
+    its 304 a gzip body, and the stray bytes break the next response on the connection
+    (Chromium: ERR_INVALID_HTTP_RESPONSE); a range is of the plain bytes."""
+    path = Path(getattr(response, "_path", request.path))  # aiohttp keeps the file there
+    plain = (
+        hdrs.IF_MODIFIED_SINCE in request.headers
+        or hdrs.IF_NONE_MATCH in request.headers
+        or hdrs.RANGE in request.headers
+        or request.method not in (hdrs.METH_GET, hdrs.METH_HEAD)
+    )
+    if plain or path.suffix.lower() not in COMPRESSIBLE_SUFFIXES:
+        return response
+    if "br" in accepted:
+        loop = asyncio.get_running_loop()
+        try:
+            compressed = await loop.run_in_executor(None, BROTLI_FILES.get, path)
+        except OSError:
+            return response  # FileResponse answers for a file that is not there
+        if compressed is not None:
+            body, info = compressed
+            # FileResponse's own ETag, weak: a revalidation matches it (If-None-Match is
+            # compared weakly) and gets FileResponse's bare 304.
+            etag = f"{info.st_mtime_ns:x}-{info.st_size:x}"
+            result = web.Response(
+                body=body, status=response.status, headers=response.headers.copy()
+            )
+            result.content_type = CONTENT_TYPES.guess_type(str(path))[0] or "text/plain"
+            result.etag = ETag(value=etag, is_weak=True)
+            result.last_modified = info.st_mtime
+            result.headers[hdrs.CONTENT_ENCODING] = "br"
+            result.headers.add(hdrs.VARY, "Accept-Encoding")
+            return result
+    if "gzip" in accepted:
+        response.enable_compression(web.ContentCoding.gzip)
+    return response
+
+
+class BrotliFiles:
+    """Brotli bodies of the static text files, each compressed once per version (path, mtime,
+    size) at a high quality; a few hundred small files at most, so a bounded dict will do."""
+
+    MAX_ENTRIES = 512
+    MAX_FILE_BYTES = 8 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple, bytes] = {}
+        self._lock = threading.Lock()
+
+    def get(self, path: Path) -> tuple[bytes, os.stat_result] | None:
+        """(brotli body, stat) of a regular file worth compressing, else None; run it in an
+        executor (it reads and compresses)."""
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        if not COMPRESS_MIN_BYTES <= info.st_size <= self.MAX_FILE_BYTES:
+            return None
+        key = (str(path), info.st_mtime_ns, info.st_size)
+        with self._lock:
+            body = self._entries.get(key)
+        if body is None:
+            body = brotli.compress(path.read_bytes(), quality=9)
+            with self._lock:
+                if len(self._entries) >= self.MAX_ENTRIES:
+                    self._entries.pop(next(iter(self._entries)))
+                self._entries[key] = body
+        return body, info
+
+
+BROTLI_FILES = BrotliFiles()
 
 
 def _accepted_encodings(header: str) -> set[str]:

@@ -1,6 +1,8 @@
 """brotli and gzip for text responses when the client asks, identity otherwise."""
 
 import asyncio
+import gzip
+from pathlib import Path
 
 import brotli
 import orjson
@@ -35,8 +37,6 @@ async def test_brotli_preferred(app_client):
 async def test_gzip(app_client):
     resp = await app_client.get("/_test/big", headers={"Accept-Encoding": "gzip"})
     assert resp.headers["Content-Encoding"] == "gzip"
-    import gzip
-
     assert orjson.loads(gzip.decompress(await resp.read())) == PAYLOAD
 
 
@@ -74,3 +74,60 @@ async def test_a_revalidated_static_file_is_a_bare_304(app_client):
     following = await reader.readuntil(b"\r\n\r\n")
     assert following.startswith(b"HTTP/1.1 200 OK"), following[:80]
     writer.close()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("path", "file"),
+    [
+        ("/join/abc-defg-hij", "web/meeting.html"),
+        ("/login", "web/login.html"),
+        ("/static/css/meeting.css", "web/css/meeting.css"),
+        ("/static/js/chat.js", "web/js/chat.js"),
+        ("/sdk/onepizza.js", "sdk/onepizza.js"),
+    ],
+)
+async def test_pages_scripts_and_styles_get_brotli_else_gzip(app_client, path, file):
+    original = (ROOT / file).read_bytes()
+    assert len(original) > 1024
+    resp = await app_client.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert resp.status == 200
+    assert resp.headers["Content-Encoding"] == "br", path
+    assert "Accept-Encoding" in resp.headers.getall("Vary")
+    raw = await resp.read()
+    assert len(raw) < len(original)
+    assert brotli.decompress(raw) == original
+    assert resp.headers["Last-Modified"] and resp.headers["ETag"]
+    compressed_type = resp.headers["Content-Type"]
+
+    resp = await app_client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert resp.headers["Content-Encoding"] == "gzip", path
+    assert gzip.decompress(await resp.read()) == original
+
+    resp = await app_client.get(path, headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in resp.headers
+    assert await resp.read() == original
+    assert resp.headers["Content-Type"] == compressed_type  # the same type, only encoded
+
+
+async def test_a_brotli_file_revalidates_to_a_bare_304(app_client):
+    first = await app_client.get("/static/js/chat.js", headers={"Accept-Encoding": "br"})
+    assert first.headers["Content-Encoding"] == "br"
+    again = await app_client.get(
+        "/static/js/chat.js",
+        headers={"Accept-Encoding": "br", "If-None-Match": first.headers["ETag"]},
+    )
+    assert again.status == 304
+    assert "Content-Encoding" not in again.headers and await again.read() == b""
+
+
+async def test_a_range_request_gets_the_plain_bytes(app_client):
+    original = (ROOT / "web/js/chat.js").read_bytes()
+    resp = await app_client.get(
+        "/static/js/chat.js", headers={"Accept-Encoding": "br", "Range": "bytes=0-9"}
+    )
+    assert resp.status == 206
+    assert "Content-Encoding" not in resp.headers
+    assert await resp.read() == original[:10]
