@@ -175,6 +175,17 @@ def test_meeting_room_passes_axe_with_a_second_person_chat_and_people_open(serve
     expect(host.locator("#help-dialog")).to_be_visible()
     assert_accessible(host)
 
+    # Panels closed: a new message shows the unread badge and a toast with its action.
+    host.keyboard.press("Escape")
+    expect(host.locator("#help-dialog")).to_be_hidden()
+    host.keyboard.press("Escape")
+    expect(host.locator("#people-panel")).to_be_hidden()
+    guest.fill("#chat-input", "are you there?")
+    guest.keyboard.press("Enter")
+    expect(host.locator("#chat-badge")).to_have_text("1")
+    expect(host.get_by_role("button", name="Open chat", exact=True)).to_be_visible()
+    assert_accessible(host)
+
 
 def test_meeting_room_controls_are_reachable_and_work_from_the_keyboard(server, new_page):
     meeting = server.guest_meeting()
@@ -228,4 +239,30 @@ def test_meeting_room_fits_a_phone(server, new_page):
     expect(host.locator("#chat-input")).to_be_visible()
     assert_fits(host)
     expect(host.get_by_role("button", name="Send", exact=True)).to_be_in_viewport()
+    assert_accessible(host)
+
+
+def test_waiting_room_passes_axe_for_the_host_and_the_waiting_guest(server, new_page):
+    meeting = server.guest_meeting()
+    host, guest = new_page(), new_page()
+    join(host, host_url(server, meeting), "Ann")
+    host.keyboard.press("p")
+    host.get_by_label("Waiting room").check()
+    host.keyboard.press("Escape")
+    expect(host.locator("#people-panel")).to_be_hidden()
+
+    open_lobby(guest, guest_url(server, meeting))
+    guest.fill("#name-input", "Walt")
+    guest.keyboard.press("Enter")
+    expect(guest.locator("#status-title")).to_have_text("Waiting to be let in")
+    assert_accessible(guest)
+
+    # The people button's badge counts who waits, and its name says so.
+    expect(host.locator("#people-badge")).to_have_text("1")
+    expect(host.locator("#btn-people")).to_have_attribute(
+        "aria-label", "Show participants (P), 1 waiting"
+    )
+    assert_accessible(host)
+    host.keyboard.press("p")
+    expect(host.get_by_role("button", name="Admit Walt")).to_be_visible()
     assert_accessible(host)

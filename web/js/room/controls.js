@@ -146,9 +146,13 @@ export function updateControls() {
   setToggle($("#btn-captions"), captions.enabled, "Turn off live captions", "Turn on live captions", null, "T");
   setToggle($("#btn-record"), recorder.active, "Stop recording", "Start recording", null, "R");
   const chatOpen = !$("#chat-panel").hidden;
-  $("#btn-chat").setAttribute("aria-label", chatOpen ? "Close chat (C)" : "Open chat (C)");
+  // A badge's number is part of the button's name (screen readers, and the visible text).
+  const unread = $("#chat-badge").hidden ? "" : `, ${$("#chat-badge").textContent} unread`;
+  $("#btn-chat").setAttribute("aria-label", `${chatOpen ? "Close chat (C)" : "Open chat (C)"}${unread}`);
   const peopleOpen = !$("#people-panel").hidden;
-  $("#btn-people").setAttribute("aria-label", peopleOpen ? "Hide participants (P)" : "Show participants (P)");
+  const waiting = $("#people-badge").hidden ? "" : `, ${$("#people-badge").textContent} waiting`;
+  const people = peopleOpen ? "Hide participants (P)" : "Show participants (P)";
+  $("#btn-people").setAttribute("aria-label", `${people}${waiting}`);
 }
 
 // Reactions: a picker of the five emoji; everyone's float up over the sender's tile.

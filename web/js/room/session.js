@@ -165,6 +165,7 @@ function connect() {
       state.unread += 1;
       $("#chat-badge").textContent = String(state.unread);
       $("#chat-badge").hidden = false;
+      updateControls();
       toast(`${message.name}: ${plainText(message.text).slice(0, 80)}`, {
         timeout: 4000,
         actions: [{ label: "Open chat", onclick: () => setPanel("chat", true) }],
@@ -197,6 +198,7 @@ function connect() {
   socket.on("waiting-room:participant-waiting", (entry) => {
     if (!entry?.socketId) return;
     people.waitingUpdate(entry);
+    updateControls();
     if (!entry.removed) {
       toast(`${entry.name || "Someone"} is waiting to join`, {
         timeout: 15000,
