@@ -266,3 +266,19 @@ def test_waiting_room_passes_axe_for_the_host_and_the_waiting_guest(server, new_
     host.keyboard.press("p")
     expect(host.get_by_role("button", name="Admit Walt")).to_be_visible()
     assert_accessible(host)
+
+
+def test_status_screens_pass_axe(server, new_page):
+    page = new_page()
+    open_lobby(page, server.url + "/join/zzz-zzzz-zzz")
+    page.fill("#name-input", "Nia")
+    page.keyboard.press("Enter")
+    expect(page.locator("#status-title")).to_have_text("Meeting not found")
+    assert_accessible(page)
+
+    meeting = server.guest_meeting()
+    join(page, host_url(server, meeting), "Ann")
+    page.get_by_role("button", name="Leave the meeting").click()
+    expect(page.locator("#status-title")).to_have_text("You left the meeting")
+    expect(page.get_by_role("button", name="Rejoin")).to_be_focused()
+    assert_accessible(page)
