@@ -14,6 +14,7 @@ from aiohttp_session import session_middleware
 from onepizza.api.keys import RATE_LIMITER, SETTINGS
 from onepizza.api.middlewares import (
     compression_middleware,
+    csrf_middleware,
     error_middleware,
     make_headers_middleware,
 )
@@ -81,6 +82,7 @@ def create_app(settings: Settings) -> web.Application:
             make_headers_middleware(settings),
             compression_middleware,
             error_middleware,
+            csrf_middleware,  # inside error_middleware: its 403 leaves as JSON
             session_middleware(sessions),  # inside: a failed request saves no session
         ]
     )

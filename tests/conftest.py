@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from onepizza.api.access_log import AccessLogger
+from onepizza.api.keys import SETTINGS
 from onepizza.app import create_app
 from onepizza.config import Settings
 from onepizza.db.embedded import create_database, drop_database, start_embedded
@@ -103,13 +104,19 @@ def settings(make_settings) -> Settings:
     return make_settings()
 
 
+def site_headers(app) -> dict[str, str]:
+    """What a page of the site sends: a write on the session cookie must say where it comes
+    from (api/middlewares.py, csrf_middleware). A test's own Origin or Referer still wins."""
+    return {"Referer": app[SETTINGS].app_url + "/"}
+
+
 @pytest.fixture
 def serve(aiohttp_server, aiohttp_client):
     """Start an app on a real port with the production access logger; return a client."""
 
     async def start(app):
         server = await aiohttp_server(app, access_log_class=AccessLogger)
-        return await aiohttp_client(server)
+        return await aiohttp_client(server, headers=site_headers(app))
 
     return start
 

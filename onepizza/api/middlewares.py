@@ -16,9 +16,11 @@ from aiohttp.helpers import ETag
 from aiohttp.typedefs import Handler
 from aiohttp.web_fileresponse import CONTENT_TYPES
 
+from onepizza.api.auth import check_same_origin
 from onepizza.api.pages import WEB_DIR
+from onepizza.api.request import cookie_write
 from onepizza.config import Settings
-from onepizza.errors import AppError
+from onepizza.errors import AppError, Forbidden
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +133,19 @@ def _http_error_message(exc: web.HTTPException) -> str:
     if isinstance(exc, web.HTTPMethodNotAllowed):
         return f"Method {exc.method} not allowed"
     return exc.reason
+
+
+@web.middleware
+async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A write on the session cookie must say where it comes from: an Origin (or, without one,
+    a Referer) of this site; with neither it is refused too (403), since SameSite=Lax alone
+    does not cover every browser and sandboxed frame. Socket.IO checks its origins itself;
+    the JSON body rule is in read_json."""
+    if cookie_write(request) and not request.path.startswith(SOCKETIO_PATH):
+        if hdrs.ORIGIN not in request.headers and hdrs.REFERER not in request.headers:
+            raise Forbidden("Cross-site request refused: a cookie write needs Origin or Referer")
+        check_same_origin(request)
+    return await handler(request)
 
 
 def make_headers_middleware(settings: Settings):

@@ -10,8 +10,10 @@ from aiohttp import web
 from marshmallow import Schema, ValidationError
 
 from onepizza.api.keys import SETTINGS
-from onepizza.errors import BadRequest, NotFound
+from onepizza.api.sessions import COOKIE_NAME
+from onepizza.errors import BadRequest, Forbidden, NotFound
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ASCII_ID = re.compile(r"[0-9]{1,19}")  # re's \d would match any Unicode digit
 MAX_BIGINT = 2**63 - 1
 
@@ -31,11 +33,25 @@ def client_ip(request: web.Request) -> str:
     return peer
 
 
+def cookie_write(request: web.Request) -> bool:
+    """A state-changing request a browser could send on our session cookie: it carries the
+    cookie and no x-api-key (with a key the key decides, and no browser adds one cross-site)."""
+    return (
+        request.method not in SAFE_METHODS
+        and COOKIE_NAME in request.cookies
+        and "x-api-key" not in request.headers
+    )
+
+
 async def read_json(request: web.Request) -> dict[str, Any]:
-    """The body as a JSON object, or a 400 naming what is wrong with it."""
+    """The body as a JSON object, or a 400 naming what is wrong with it. On the session cookie
+    the body must be sent as application/json (403): a cross-site form can send text/plain or
+    a form encoding, but JSON only after a CORS preflight that only allowed origins pass."""
     body = await request.read()
     if not body.strip():
         return {}
+    if cookie_write(request) and request.content_type != "application/json":
+        raise Forbidden("A request on the session cookie must send Content-Type: application/json")
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:

@@ -416,7 +416,9 @@ async def test_client_errors_are_stored_as_error_events(world, database_url):
         headers={"User-Agent": "TestBrowser/1.0"},
     )
     assert resp.status == 202
-    resp = await world.http.post("/api/client-errors", data=b"{not json")
+    resp = await world.http.post(
+        "/api/client-errors", data=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert resp.status == 400
     await world.app[ANALYTICS].flush()
     row = db_one(

@@ -9,6 +9,7 @@ import pytest
 
 from onepizza.app import create_app
 from onepizza.services.registry import MAILER
+from tests.conftest import site_headers
 
 from .meeting_helpers import (
     API_ENV,
@@ -51,7 +52,7 @@ async def api(serve, make_settings):
 
 async def admin_of(aiohttp_client, api):
     """A second browser on the same server, logged in as the admin."""
-    admin = await aiohttp_client(api.server)
+    admin = await aiohttp_client(api.server, headers=site_headers(api.server.app))
     login = {"email": api.admin_email, "password": ADMIN_PASSWORD}
     resp = await admin.post("/api/auth/login", json=login)
     assert resp.status == 200, await resp.text()
@@ -195,7 +196,7 @@ async def test_history_needs_a_session(api, database_url):
 async def test_a_member_sees_the_company_ledger(api, aiohttp_client, admin, database_url):
     owner = await register(api, database_url, accountType="company", companyName="Acme")
     await credit(admin, owner, "10")
-    member_client = await aiohttp_client(api.server)
+    member_client = await aiohttp_client(api.server, headers=site_headers(api.server.app))
     member = await register(member_client, database_url)
     await credit(admin, member, "2")
     resp = await member_client.post("/api/company/join", json={"inviteCode": owner.invite_code})
@@ -335,7 +336,7 @@ async def test_admin_lists_ledger_rows_across_accounts(api, aiohttp_client, admi
     alice = await register(api, database_url)
     await credit(admin, alice, "10", "first")
     meeting_id = await end_meeting(api, database_url, alice, 1)
-    owner_client = await aiohttp_client(api.server)
+    owner_client = await aiohttp_client(api.server, headers=site_headers(api.server.app))
     owner = await register(owner_client, database_url, accountType="company", companyName="Co")
     await credit(admin, owner, "7", "company")
 
@@ -371,7 +372,7 @@ async def test_admin_transaction_filters(api, aiohttp_client, admin, database_ur
     alice = await register(api, database_url)
     await credit(admin, alice, "10")
     await end_meeting(api, database_url, alice, 2)
-    owner_client = await aiohttp_client(api.server)
+    owner_client = await aiohttp_client(api.server, headers=site_headers(api.server.app))
     owner = await register(owner_client, database_url, accountType="company", companyName="Co")
     await credit(admin, owner, "4")
 

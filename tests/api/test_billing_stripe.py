@@ -15,6 +15,7 @@ import pytest
 from aiohttp import web
 
 from onepizza.app import create_app
+from tests.conftest import site_headers
 
 from .meeting_helpers import (
     API_ENV,
@@ -98,7 +99,7 @@ async def api(serve, make_settings, stripe_api):
 
 async def other_client(aiohttp_client, api):
     """Another browser on the same server (its own cookie jar)."""
-    return await aiohttp_client(api.server)
+    return await aiohttp_client(api.server, headers=site_headers(api.server.app))
 
 
 def sign(payload: str, *, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:

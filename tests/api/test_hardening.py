@@ -9,6 +9,7 @@ import logging
 import re
 from uuid import uuid4
 
+import aiohttp
 import psycopg2
 import pytest
 
@@ -210,3 +211,58 @@ async def test_client_error_with_an_unknown_field_is_400(app_client):
     assert resp.status == 400
     body = await resp.json()
     assert re.search(r"extra", body["error"]) and "extra" in body["details"]
+
+
+# --- 10. writes on the session cookie ---------------------------------------------------
+
+SITE = "http://localhost:3000"  # APP_URL of the test settings
+
+
+async def test_a_cookie_write_needs_our_origin_and_a_json_body(app_client):
+    client = app_client
+    await register(client)
+    cookie = client.session.cookie_jar.filter_cookies(client.make_url("/"))["onepizza_session"]
+    bare = {"Cookie": f"onepizza_session={cookie.value}"}
+    # A session of its own: no cookie jar, no default headers (the test client sends a Referer).
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+
+        async def keys_made() -> int:
+            resp = await http.get(client.make_url("/api/user/keys"), headers=bare)
+            return len((await resp.json())["keys"])
+
+        before = await keys_made()
+        refused = [
+            ({}, '{"label": "no origin"}', "application/json"),
+            ({"Origin": "null"}, '{"label": "null origin"}', "application/json"),
+            ({"Origin": "https://evil.example"}, '{"label": "evil"}', "application/json"),
+            ({"Referer": "https://evil.example/page"}, '{"label": "evil"}', "application/json"),
+            ({"Origin": SITE}, '{"label": "text"}', "text/plain"),
+            ({"Referer": f"{SITE}/x"}, '{"label": "form"}', "application/x-www-form-urlencoded"),
+        ]
+        for extra, body, content_type in refused:
+            resp = await http.post(
+                client.make_url("/api/user/keys"),
+                data=body,
+                headers={**bare, **extra, "Content-Type": content_type},
+            )
+            assert resp.status == 403, (extra, content_type, resp.status)
+            assert "error" in await resp.json()
+        resp = await http.delete(client.make_url("/api/company/members/1"), headers=bare)
+        assert resp.status == 403  # no body, but still no origin
+        assert await keys_made() == before
+
+        for extra in ({"Origin": SITE}, {"Referer": f"{SITE}/dashboard"}):
+            resp = await http.post(
+                client.make_url("/api/user/keys"), json={"label": "ours"}, headers={**bare, **extra}
+            )
+            assert resp.status == 201, await resp.text()
+        assert await keys_made() == before + 2
+
+        # An API key is no cookie: scripts need neither Origin nor JSON's Content-Type.
+        _, key = await register(client)
+        resp = await http.post(
+            client.make_url("/api/webhooks"),
+            data='{"url": "http://127.0.0.1:9/hook", "events": ["meeting.ended"]}',
+            headers={"x-api-key": key, "Content-Type": "text/plain"},
+        )
+        assert resp.status == 201, await resp.text()

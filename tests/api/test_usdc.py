@@ -21,6 +21,7 @@ from web3.providers.eth_tester import EthereumTesterProvider
 from onepizza.app import create_app
 from onepizza.config import ConfigError, Settings
 from onepizza.services.payments.usdc import derive_address
+from tests.conftest import site_headers
 
 from .meeting_helpers import API_ENV, assert_error, db_one, db_rows, register
 
@@ -193,7 +194,7 @@ async def test_an_account_keeps_its_address_and_others_get_their_own(
     )
     assert derive_address(MNEMONIC, index) == first  # m/44'/60'/0'/0/<index>
 
-    other = await aiohttp_client(usdc_client.server)
+    other = await aiohttp_client(usdc_client.server, headers=site_headers(usdc_client.server.app))
     await register(other, database_url)
     second = await deposit_address(other)
     assert second != first
@@ -214,7 +215,9 @@ async def test_a_company_member_gets_the_company_address(usdc_client, aiohttp_cl
     owner = await register(usdc_client, database_url, accountType="company", companyName="Acme")
     company_address = await deposit_address(usdc_client)
 
-    member_client = await aiohttp_client(usdc_client.server)
+    member_client = await aiohttp_client(
+        usdc_client.server, headers=site_headers(usdc_client.server.app)
+    )
     await register(member_client, database_url)
     personal = await deposit_address(member_client)
     resp = await member_client.post("/api/company/join", json={"inviteCode": owner.invite_code})

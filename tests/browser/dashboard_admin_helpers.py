@@ -68,7 +68,9 @@ def register(server, prefix: str = "user") -> dict:
 def log_in(page: Page, server, email: str, password: str) -> dict:
     """Log the page's browser context in through the API (the cookie lands in the context)."""
     response = page.request.post(
-        server.url + "/api/auth/login", data={"email": email, "password": password}
+        server.url + "/api/auth/login",
+        data={"email": email, "password": password},
+        headers={"Origin": server.url},  # as the page's own fetch() sends it
     )
     assert response.ok, response.text()
     return response.json()
@@ -79,9 +81,14 @@ def log_in_admin(page: Page, server) -> dict:
 
 
 def api_json(page: Page, server, method: str, path: str, body=None, headers=None):
-    """(status, JSON body) of a request made with the page's context (its cookies)."""
+    """(status, JSON body) of a request made with the page's context (its cookies), with the
+    Origin the page's own fetch() sends (a write on the session cookie needs it)."""
     response = page.request.fetch(
-        server.url + path, method=method, data=body, headers=headers or {}, max_redirects=0
+        server.url + path,
+        method=method,
+        data=body,
+        headers={"Origin": server.url, **(headers or {})},
+        max_redirects=0,
     )
     try:
         payload = response.json()
