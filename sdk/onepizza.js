@@ -441,7 +441,11 @@ export class Onepizza {
     const headers = { Accept: "application/json" };
     if (this.apiKey) headers["x-api-key"] = this.apiKey;
     if (options.adminToken) headers["x-admin-token"] = options.adminToken;
-    if (this._jar && this._jar.cookies.size) headers.Cookie = this._jar.header();
+    if (this._jar && this._jar.cookies.size) {
+      headers.Cookie = this._jar.header();
+      // What a page of the site would send: the server refuses a cookie write without it.
+      if (!NO_BODY_METHODS.has(method)) headers.Origin = new URL(this.baseUrl).origin;
+    }
     let body;
     if (options.form !== undefined) {
       body = options.form; // fetch sets the multipart Content-Type with its boundary
