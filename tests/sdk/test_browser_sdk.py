@@ -16,7 +16,7 @@ SESSION_FLOW = """async (email) => {
   const { keys } = await op.keys.list();
   let refused = null;
   try {
-    await op.meetings.get("zzz-zzzz-zzz");  // needs an API key, which this client has not
+    await op.meetings.get("zzz-zzzz-zzz");  // the session is enough: no such meeting
   } catch (error) {
     refused = { isOnepizzaError: error instanceof OnepizzaError, status: error.status,
                 message: error.message };
@@ -72,8 +72,8 @@ def test_a_page_uses_the_sdk_with_its_session_cookie(browser, sdk_server):
     assert result["labels"].count("From the browser") == 1
     assert result["refused"] == {
         "isOnepizzaError": True,
-        "status": 401,
-        "message": "Missing x-api-key header",
+        "status": 404,
+        "message": "Meeting not found",
     }
     assert result["afterLogout"] == 401
     assert result["cookieVisible"] is False  # HttpOnly: the SDK never needs to read it
