@@ -74,11 +74,10 @@ async def handshake_extensions(server) -> tuple[str | None, int]:
     """A browser-like websocket handshake offering permessage-deflate: the answer's
     Sec-WebSocket-Extensions, and the compression the connection then uses."""
     url = server.make_url("/socket.io/").with_query(EIO="4", transport="websocket")
-    async with aiohttp.ClientSession() as http:
-        async with http.ws_connect(url, compress=15) as ws:
-            first = await ws.receive_str()
-            assert first.startswith("0")  # engine.io's open packet: the socket works
-            return ws._response.headers.get("Sec-WebSocket-Extensions"), ws.compress
+    async with aiohttp.ClientSession() as http, http.ws_connect(url, compress=15) as ws:
+        first = await ws.receive_str()
+        assert first.startswith("0")  # engine.io's open packet: the socket works
+        return ws._response.headers.get("Sec-WebSocket-Extensions"), ws.compress
 
 
 async def test_websocket_compression_is_off_by_default(server):
