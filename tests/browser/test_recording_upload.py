@@ -105,6 +105,19 @@ def test_a_signed_in_host_has_the_recording_uploaded_to_the_meeting(server, new_
     panel.get_by_role("button", name="Dismiss").click()
     expect(panel).to_be_hidden()
 
+    # The host ends the meeting; the recording is then on the dashboard, on the session.
+    response = host.request.delete(
+        f"{server.url}/api/meetings/{meeting['meetingId']}",
+        headers={"x-api-key": account["apiKey"], "x-admin-token": meeting["adminToken"]},
+    )
+    assert response.status == 200, response.text()
+    host.goto(server.url + "/dashboard")
+    row = host.locator(f"#dm-history li[data-meeting-id='{meeting['meetingId']}']")
+    row.get_by_text("Transcript and recordings").click()
+    listed = row.locator(f"li[data-recording-id='{stored[0]['id']}']")
+    expect(listed).to_contain_text(stored[0]["filename"], timeout=15_000)
+    expect(listed.get_by_role("link", name=f"Download: {stored[0]['filename']}")).to_be_visible()
+
 
 def test_a_guest_host_gets_the_recording_as_a_download(server, new_page):
     meeting = server.guest_meeting()
