@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 import weakref
@@ -14,8 +15,9 @@ import socketio
 from aiohttp import WSCloseCode, web
 
 from onepizza.config import Settings
+from onepizza.live.local import LocalRoutes
 from onepizza.live.redis import connection_pool
-from onepizza.realtime.routes import LocalRoutes
+from onepizza.realtime.notifier import meeting_room
 from onepizza.services.registry import NODE_ID
 
 log = logging.getLogger(__name__)
@@ -195,6 +197,12 @@ def without_websocket_compression(socketio_path: str):
     return middleware
 
 
+def in_meeting_room(sio: socketio.AsyncServer, sid: str, meeting_id: str) -> bool:
+    """Whether a socket of this process is in the meeting's Socket.IO room here
+    (python-socketio's room table: rooms[namespace][room] maps sid -> engine.io sid)."""
+    return sid in sio.manager.rooms.get("/", {}).get(meeting_room(meeting_id), ())
+
+
 def create_sio(settings: Settings, node_id: str) -> socketio.AsyncServer:
     manager = None
     if settings.redis_url:
@@ -222,7 +230,7 @@ def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
     if not settings.websocket_compression:
         app.middlewares.append(without_websocket_compression("socket.io"))
     app[SIO] = sio
-    app[ROUTES] = LocalRoutes(sio)
+    app[ROUTES] = LocalRoutes(functools.partial(in_meeting_room, sio))
     if isinstance(sio.manager, LocalFirstRedisManager):
 
         async def subscribe(_app: web.Application) -> None:

@@ -3,20 +3,19 @@ two of them is relayed without a round trip to a shared live store."""
 
 from __future__ import annotations
 
-import socketio
-
-from onepizza.realtime.notifier import meeting_room
+from collections.abc import Callable
 
 
 class LocalRoutes:
-    """Who each socket of this process joined as. An entry is trusted only while both
-    sockets are in their meeting's Socket.IO room here: every way out of a meeting (leave,
-    kick, end, a rejoin elsewhere) takes the socket out of the room, on every process in
-    the order the store decided it, so a stale entry is never used; the store answers
-    whatever is not found here."""
+    """Who each socket of this process joined as. An entry is trusted only while
+    `in_meeting(sid, meeting_id)` holds for both sockets (realtime answers it from the
+    meeting's Socket.IO room here: every way out of a meeting (leave, kick, end, a rejoin
+    elsewhere) takes the socket out of the room, on every process in the order the store
+    decided it), so a stale entry is never used; the store answers whatever is not found
+    here."""
 
-    def __init__(self, sio: socketio.AsyncServer):
-        self._sio = sio
+    def __init__(self, in_meeting: Callable[[str, str], bool]):
+        self._in_meeting = in_meeting
         self._by_sid: dict[str, tuple[str, str]] = {}  # sid -> (meeting id, participant id)
         self._by_participant: dict[tuple[str, str], str] = {}  # (meeting, participant) -> sid
         self._joining: set[str] = set()  # sockets that asked to join, until they disconnect
@@ -54,11 +53,6 @@ class LocalRoutes:
         target = self._by_participant.get((meeting_id, to))
         if target is None:
             return None
-        # python-socketio's room table: rooms[namespace][room] maps sid -> engine.io sid
-        members = self._sio.manager.rooms.get("/", {}).get(meeting_room(meeting_id))
-        if not members or sid not in members or target not in members:
+        if not (self._in_meeting(sid, meeting_id) and self._in_meeting(target, meeting_id)):
             return None
         return sender, target
-
-    def __len__(self) -> int:
-        return len(self._by_sid)
