@@ -69,6 +69,17 @@ def axe_violations(
         options["rules"] = rules
     return page.evaluate(
         """async ([context, options]) => {
+            // Colour contrast is computed from the styles of the moment: a toast fading in
+            // (opacity animation) would be judged half-transparent. Let finite animations end.
+            const settling = () => document.getAnimations().filter(
+                a => a.playState === "running"
+                    && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+            for (let round = 0; round < 5 && settling().length; round++) {
+                await Promise.race([
+                    Promise.allSettled(settling().map(a => a.finished)),
+                    new Promise(resolve => setTimeout(resolve, 2000)),
+                ]);
+            }
             const result = await window.axe.run(
                 Object.keys(context).length ? context : document, options);
             return result.violations.map(v => ({
