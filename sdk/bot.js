@@ -213,10 +213,17 @@ export class Bot {
   }
 
   /** @private */
-  async _connect() {
+  async _connect(meetingId) {
     if (this.socket) return this.socket;
     const io = this._io || (this._io = await loadIo());
-    const socket = io(this.baseUrl, { transports: ["websocket"], ...this._socketOptions, autoConnect: false });
+    // ?meeting= lets a load balancer put a meeting's participants on one node (deploy/).
+    const query = { meeting: meetingId, ...(this._socketOptions.query || {}) };
+    const socket = io(this.baseUrl, {
+      transports: ["websocket"],
+      ...this._socketOptions,
+      query,
+      autoConnect: false,
+    });
     this.socket = socket;
     for (const event of SERVER_EVENTS) {
       socket.on(event, (payload) => this._onServerEvent(event, payload));
@@ -344,7 +351,7 @@ export class Bot {
    */
   async join(meetingId, options = {}) {
     if (!meetingId) throw new TypeError("meetingId is required");
-    await this._connect();
+    await this._connect(meetingId);
     const payload = {
       meetingId,
       name: this.name,

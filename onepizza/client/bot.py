@@ -9,6 +9,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 import socketio
 
@@ -160,16 +161,18 @@ class Bot:
             if asyncio.iscoroutine(result):
                 await result
 
-    async def _connect(self, url: str) -> None:
-        await self._sio.connect(url, transports=["websocket"])
+    async def _connect(self, url: str, meeting_id: str | None) -> None:
+        # ?meeting= lets a load balancer put a meeting's participants on one node (deploy/).
+        query = f"?{urlencode({'meeting': meeting_id})}" if meeting_id else ""
+        await self._sio.connect(url + query, transports=["websocket"])
         self.url = url
 
-    async def _connect_any(self) -> None:
+    async def _connect_any(self, meeting_id: str) -> None:
         """Connect to the first of `urls` that answers (the first join)."""
         error: Exception | None = None
         for url in self.urls:
             try:
-                await self._connect(url)
+                await self._connect(url, meeting_id)
                 return
             except (socketio.exceptions.ConnectionError, ValueError, OSError) as exc:
                 error = exc
@@ -200,7 +203,7 @@ class Bot:
     ) -> dict:
         """Connect and join; return the `joined` payload or raise OnepizzaError."""
         if not self._sio.connected:
-            await self._connect_any()
+            await self._connect_any(meeting_id)
         payload = {
             "meetingId": meeting_id,
             "name": self.name,
@@ -262,7 +265,7 @@ class Bot:
     async def _rejoin_through(self, url: str) -> dict:
         await self._replace_client()
         try:
-            await self._connect(url)
+            await self._connect(url, self.meeting_id)
         except (socketio.exceptions.ConnectionError, ValueError, OSError) as exc:
             raise _Retry(str(exc)) from exc
         payload = dict(self._join_payload or {})

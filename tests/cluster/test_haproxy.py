@@ -17,6 +17,7 @@ import pytest
 import socketio
 from yarl import URL
 
+from onepizza.client.bot import Bot as SdkBot
 from tests.api.meeting_helpers import create_meeting
 from tests.cluster.conftest import missing
 from tests.conftest import free_port
@@ -24,7 +25,9 @@ from tests.realtime.bots import EVENTS, Bot
 
 HAPROXY_CFG = Path(__file__).resolve().parents[2] / "deploy" / "haproxy.cfg"
 # `option httplog` lines: "... onepizza onepizza_nodes/node1 0/0/0/1/1 200 ... "GET /uri HTTP/1.1""
-LOG_LINE = re.compile(r" onepizza_nodes/(?P<server>\S+) .*\"(?P<method>[A-Z]+) (?P<uri>\S+) HTTP/")
+LOG_LINE = re.compile(
+    r" onepizza_(?:nodes|by_meeting)/(?P<server>\S+) .*\"(?P<method>[A-Z]+) (?P<uri>\S+) HTTP/"
+)
 
 
 def haproxy_binary() -> str:
@@ -222,6 +225,40 @@ async def test_proxy_spreads_new_clients_and_keeps_each_on_its_node(proxy):
         assert await served_by(proxy, {"SERVERID": node}) == (node, None)
 
 
+async def socketio_served_by(
+    proxy: Proxy, meeting_id: str, cookies: dict[str, str] | None = None
+) -> str:
+    """A Socket.IO handshake (long-polling) through the proxy naming `meeting_id`, as the
+    page and the bots connect: which node answered (from the log)."""
+    marker = os.urandom(6).hex()
+    url = f"{proxy.url}/socket.io/?EIO=4&transport=polling&meeting={meeting_id}&probe={marker}"
+    async with (
+        aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http,
+        http.get(url, cookies=cookies) as resp,
+    ):
+        assert resp.status == 200, await resp.text()
+        assert (await resp.text()).startswith("0{"), "not an Engine.IO open packet"
+    for _ in range(50):
+        servers = [s for s, _, uri in proxy.requests() if f"probe={marker}" in uri]
+        if servers:
+            return servers[0]
+        await asyncio.sleep(0.02)
+    raise AssertionError("request not in haproxy's log:\n" + proxy.log_text())
+
+
+async def test_socketio_connections_naming_one_meeting_reach_one_node(proxy):
+    meetings = [f"aff-{n:02d}-{os.urandom(3).hex()}" for n in range(24)]
+    first = {m: await socketio_served_by(proxy, m) for m in meetings}
+    # Meetings spread over the nodes (24 random ids all on one node: about 1 in 8 million).
+    assert set(first.values()) == {"node1", "node2"}, first
+    for m in meetings[:8]:
+        # Again, and with the sticky cookie naming the other node (a page of this site set
+        # it): the meeting's node still answers.
+        other = "node2" if first[m] == "node1" else "node1"
+        assert await socketio_served_by(proxy, m) == first[m]
+        assert await socketio_served_by(proxy, m, {"SERVERID": other}) == first[m]
+
+
 async def test_long_polling_session_stays_on_the_node_that_opened_it(proxy, bots):
     free = await bots()  # no cookie: the handshake's response sets one
     assert free.cookie in ("node1", "node2")
@@ -286,3 +323,30 @@ async def test_one_meeting_with_participants_on_both_nodes(proxy, nodes, bots, f
     await bob.emit("leave-meeting")
     left = await alice.expect("participant:left", 1, timeout=5)
     assert left["participantId"] == ids["Bob"]
+
+
+async def test_sdk_bots_of_one_meeting_meet_on_its_node(proxy, funded_user):
+    """The Python SDK's Bot names its meeting when it connects, so the proxy puts a
+    meeting's bots on the node that meeting hashes to."""
+    user = await funded_user(proxy.url)
+    async with aiohttp.ClientSession(base_url=proxy.url) as http:
+        meetings = [await create_meeting(http, user, title=f"Affinity {n}") for n in range(6)]
+    bots: list[SdkBot] = []
+    try:
+        for meeting in meetings:
+            for name in ("Ann", "Ben"):
+                bot = SdkBot(proxy.url, name, reconnect=False)
+                bots.append(bot)
+                await bot.join(meeting["meetingId"])
+    finally:
+        await asyncio.gather(*(bot.leave() for bot in bots), return_exceptions=True)
+    # HAProxy logs a websocket's request when its tunnel closes.
+    for meeting in meetings:
+        meeting_id = meeting["meetingId"]
+        for _ in range(100):
+            servers = [s for s, _, uri in proxy.requests() if f"meeting={meeting_id}" in uri]
+            if len(servers) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert len(servers) == 2, proxy.log_text()  # one websocket per bot
+        assert set(servers) == {await socketio_served_by(proxy, meeting_id)}

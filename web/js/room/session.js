@@ -59,8 +59,14 @@ function connect() {
     state.socket.connect();
     return;
   }
-  // A restarted server is back within seconds: retry soon, spread over 0.25-3 s.
-  const socket = io({ transports: ["websocket"], reconnectionDelay: 500, reconnectionDelayMax: 3000 });
+  // A restarted server is back within seconds: retry soon, spread over 0.25-3 s. The meeting
+  // in the query lets a load balancer put a meeting's participants on one node (deploy/).
+  const socket = io({
+    transports: ["websocket"],
+    query: { meeting: meetingId },
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 3000,
+  });
   state.socket = socket;
   window.onepizza.socket = socket;
 
