@@ -40,6 +40,25 @@ DEFAULT_RATE_LIMITS = {
     "client_errors": "30/minute",
 }
 
+# Per-socket limits on Socket.IO events by group (realtime/limits.py says which event is in
+# which group); each can be overridden by SOCKET_LIMIT_<GROUP>. `flood` counts a socket's
+# refused events: past it, the socket is disconnected.
+DEFAULT_SOCKET_LIMITS = {
+    "chat": "10/10 seconds",
+    "chat_reaction": "20/10 seconds",
+    "reaction": "20/10 seconds",
+    "captions": "60/10 seconds",
+    "hand": "10/10 seconds",
+    "media": "30/10 seconds",
+    # ICE candidates come in bursts: a newcomer to a full meeting sends an offer and a few
+    # dozen candidates to every other participant within seconds.
+    "signaling": "2000/10 seconds",
+    "waiting_room": "20/minute",
+    "join": "20/minute",
+    "events": "60/10 seconds",  # every other event (polls, Q&A, notes, breakout, stream, ...)
+    "flood": "30/10 seconds",
+}
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
@@ -79,6 +98,7 @@ class Settings:
     web_node_modules: Path | None = None  # the pages' npm packages (see api/pages.py)
     trust_proxy: int = 0
     rate_limits: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    socket_limits: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_SOCKET_LIMITS))
     max_body_bytes: int = 1024 * 1024
     db_pool_max: int = 20
     health_db_timeout: float = 2.0
@@ -170,6 +190,7 @@ class Settings:
             web_node_modules=env.path("WEB_NODE_MODULES"),
             trust_proxy=env.trust_proxy(),
             rate_limits=env.rate_limits(),
+            socket_limits=env.limits("SOCKET_LIMIT", DEFAULT_SOCKET_LIMITS),
             max_body_bytes=env.integer("MAX_BODY_BYTES", 1024 * 1024, low=1024, high=2**31),
             db_pool_max=env.integer("DB_POOL_MAX", 20, low=1, high=1000),
             health_db_timeout=env.number("HEALTH_DB_TIMEOUT", 2.0, low=0.1, high=30.0),
@@ -308,12 +329,17 @@ class _Env:
         return self.integer("TRUST_PROXY", 0, low=0, high=10)
 
     def rate_limits(self) -> dict[str, str]:
+        return self.limits("RATE_LIMIT", DEFAULT_RATE_LIMITS)
+
+    def limits(self, prefix: str, defaults: Mapping[str, str]) -> dict[str, str]:
+        """One limit per group, each overridable by <prefix>_<GROUP>."""
         result = {}
-        for group, default in DEFAULT_RATE_LIMITS.items():
-            name = f"RATE_LIMIT_{group.upper()}"
+        for group, default in defaults.items():
+            name = f"{prefix}_{group.upper()}"
             value = self.text(name) or default
             try:
-                limits.parse(value)
+                if limits.parse(value).amount < 1:
+                    raise ValueError(value)
             except ValueError:
                 raise ConfigError(
                     f"{name} must be in the limits notation, e.g. '100/15 minutes', not {value!r}"

@@ -19,7 +19,7 @@ from onepizza.live.state import (
     participant_state,
     public_settings,
 )
-from onepizza.realtime import payloads
+from onepizza.realtime import limits, payloads
 from onepizza.realtime.notifier import hosts_room, meeting_room
 from onepizza.realtime.server import ROUTES
 from onepizza.services.chat import REACTIONS
@@ -31,31 +31,61 @@ log = logging.getLogger(__name__)
 __all__ = ["handler_for", "located", "participant_state", "register"]
 
 
-def guarded(sio: socketio.AsyncServer):
-    """Wrap a handler: a bad payload or refusal becomes an `error` event; nothing a
-    client sends escapes as an exception."""
+def guarded(sio: socketio.AsyncServer, event: str | None = None):
+    """Wrap the handler of `event`: the one guard every Socket.IO event goes through. The
+    socket's limit for the event's group comes first (realtime/limits.py); then a payload
+    of more than one argument, a bad payload or a refusal becomes an `error` event with a
+    code; nothing a client sends escapes as an exception."""
 
     def decorate(handler):
+        name = event or getattr(handler, "__name__", "event")
+
         @functools.wraps(handler)
-        async def wrapper(sid, data=None, *_extra):
+        async def wrapper(sid, *args):
+            if await _over_limit(sio, name, sid):
+                return
             try:
-                await handler(sid, data)
+                if len(args) > 1:
+                    raise payloads.BadPayload("Send one payload, not several arguments")
+                await handler(sid, args[0] if args else None)
             except (payloads.BadPayload, JoinRefused) as exc:
-                await sio.emit("error", {"message": str(exc)}, to=sid)
+                await refuse(sio, sid, exc.code, str(exc))
             except Exception:
-                log.exception("socket event %s failed", getattr(handler, "__name__", handler))
-                await sio.emit("error", {"message": "Something went wrong"}, to=sid)
+                log.exception("socket event %s failed", name)
+                await refuse(sio, sid, payloads.INTERNAL_ERROR, "Something went wrong")
 
         return wrapper
 
     return decorate
 
 
+async def refuse(sio: socketio.AsyncServer, sid: str, code: str, message: str, **extra) -> None:
+    """The `error` event: a stable code for clients, a message for people."""
+    await sio.emit("error", {"code": code, "message": message, **extra}, to=sid)
+
+
+async def _over_limit(sio: socketio.AsyncServer, event: str, sid: str) -> bool:
+    """Count the event against the socket's limit; over it, an `error` naming the limit, and
+    a socket that keeps on past the flood limit is disconnected."""
+    event_limits = limits.of(sio)
+    if event_limits is None:
+        return False
+    group = await event_limits.refused(event, sid)
+    if group is None:
+        return False
+    message = f"Too many {group} events (at most {event_limits.policy(group)}): slow down"
+    await refuse(sio, sid, payloads.RATE_LIMITED, message, limit=group)
+    if await event_limits.flooding(sid):
+        log.warning("disconnecting socket %s: it kept sending past its %s limit", sid, group)
+        await sio.disconnect(sid)
+    return True
+
+
 async def located(app: web.Application, sid: str) -> tuple[LiveMeeting, Participant]:
     """The meeting and participant of a socket; an `error` for a socket in none."""
     found = await app[LIVE].locate(sid)
     if found is None:
-        raise payloads.BadPayload("Join a meeting first")
+        raise payloads.NotJoined("Join a meeting first")
     return found
 
 
@@ -64,7 +94,7 @@ def handler_for(sio: socketio.AsyncServer):
 
     def on(event: str):
         def decorate(handler):
-            sio.on(event, guarded(sio)(handler))
+            sio.on(event, guarded(sio, event)(handler))
             return handler
 
         return decorate
@@ -252,7 +282,7 @@ async def update_state(room: Room, sid: str, **changes) -> None:
     meeting, _ = await located(room.app, sid)
     updated = await room.app[LIVE].update_participant(sid, **changes)
     if updated is None:
-        raise payloads.BadPayload("Join a meeting first")
+        raise payloads.NotJoined("Join a meeting first")
     payload = {"participantId": updated.participant_id}
     for field, value in changes.items():
         payload[_camel(field)] = value
@@ -303,7 +333,7 @@ async def react(room: Room, sid: str, data) -> None:
 async def recording_notice(room: Room, sid: str, host_name: str | None) -> None:
     meeting, me = await located(room.app, sid)
     if not me.is_admin:
-        raise payloads.BadPayload("Only a host can do that")
+        raise payloads.NotAllowed("Only a host can do that")
     if (meeting.recording_host is None) != (host_name is None):
         action = "stop" if host_name is None else "start"
         room.app[ANALYTICS].track_feature(meeting, "recording", {"action": action})
@@ -325,6 +355,11 @@ async def recording_started(room: Room, sid: str, data) -> None:
 
 async def recording_stopped(room: Room, sid: str, data) -> None:
     await recording_notice(room, sid, None)
+
+
+async def bad_frame(room: Room, sid: str, reason) -> None:
+    """A frame python-socketio could not use (payloads.CheckedPacket)."""
+    raise payloads.BadPayload(reason[:100] if isinstance(reason, str) else "Malformed frame")
 
 
 async def captions(room: Room, sid: str, data) -> None:
@@ -354,6 +389,7 @@ EVENTS = {
     "recording:broadcast-started": recording_started,
     "recording:broadcast-stopped": recording_stopped,
     "captions:update": captions,
+    payloads.BAD_FRAME_EVENT: bad_frame,
 }
 
 
@@ -362,7 +398,7 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
     for event, handler in EVENTS.items():
         bound = functools.partial(handler, room)
         functools.update_wrapper(bound, handler)
-        sio.on(event, guarded(sio)(bound))
+        sio.on(event, guarded(sio, event)(bound))
     sio.on("disconnect", functools.partial(disconnect, room))
 
 

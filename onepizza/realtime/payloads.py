@@ -1,14 +1,44 @@
-"""Checks for Socket.IO payloads: a bad one gets an `error` event and changes nothing."""
+"""Checks for Socket.IO payloads and frames: a bad one gets an `error` event with a stable
+`code` and changes nothing."""
 
 from __future__ import annotations
 
 import orjson
+from socketio import packet
 
 MAX_SIGNAL_BYTES = 64 * 1024
+MAX_NESTING = 32  # levels of objects and arrays in an event's arguments
+# A frame python-socketio could not use becomes this event (see CheckedPacket); the guard
+# answers it with a bad_payload `error`. Nothing else sends it.
+BAD_FRAME_EVENT = "onepizza:bad-frame"
+
+# The `error` event's codes (README, "Socket.IO errors"); clients switch on these, never on
+# the message, which is for people.
+BAD_PAYLOAD = "bad_payload"
+NOT_ALLOWED = "not_allowed"
+NOT_JOINED = "not_joined"
+NOT_FOUND = "not_found"
+RATE_LIMITED = "rate_limited"
+INTERNAL_ERROR = "internal_error"
 
 
 class BadPayload(Exception):
-    pass
+    """A refused event: `str(exc)` is the message, `code` the stable code."""
+
+    code = BAD_PAYLOAD
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class NotAllowed(BadPayload):
+    code = NOT_ALLOWED
+
+
+class NotJoined(BadPayload):
+    code = NOT_JOINED
 
 
 def as_dict(data) -> dict:
@@ -47,3 +77,57 @@ def bounded(value, limit: int = MAX_SIGNAL_BYTES):
     if size > limit:
         raise BadPayload(f"Payload is larger than {limit} bytes")
     return value
+
+
+def too_deep(value, limit: int = MAX_NESTING) -> bool:
+    """Whether objects and arrays nest deeper than `limit` (checked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth >= limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+class CheckedPacket(packet.Packet):
+    """python-socketio's packet, given to the server as its `serializer`: a frame it could not
+    use (not JSON, nested too deeply, an event without a name, a binary frame or attachment,
+    a packet type no client sends) decodes as the event BAD_FRAME_EVENT carrying the reason,
+    instead of raising inside python-socketio's message handler (which logs a traceback and
+    answers nothing). Our clients send no binary, so binary frames are refused outright."""
+
+    def decode(self, encoded_packet):
+        try:
+            if not isinstance(encoded_packet, str):
+                raise BadPayload("Binary frames are not accepted")
+            attachments = super().decode(encoded_packet)
+            _check(self)
+            return attachments
+        except BadPayload as exc:
+            reason = str(exc)
+        except Exception:  # whatever the parser raised: not a frame we can use
+            reason = "Malformed frame"
+        self.packet_type, self.namespace, self.id = packet.EVENT, None, None
+        self.data = [BAD_FRAME_EVENT, reason]
+        self.attachment_count, self.attachments = 0, []
+        return 0
+
+
+def _check(pkt: packet.Packet) -> None:
+    if pkt.packet_type in (packet.BINARY_EVENT, packet.BINARY_ACK):
+        raise BadPayload("Binary payloads are not accepted")
+    if pkt.packet_type not in (packet.CONNECT, packet.DISCONNECT, packet.EVENT, packet.ACK):
+        raise BadPayload("Unexpected packet type")
+    if pkt.packet_type == packet.EVENT and not (
+        isinstance(pkt.data, list) and pkt.data and isinstance(pkt.data[0], str)
+    ):
+        raise BadPayload("An event needs a name")
+    if too_deep(pkt.data, MAX_NESTING + 1):  # the arguments' list is one level
+        raise BadPayload(f"Payload nests deeper than {MAX_NESTING} levels")

@@ -17,6 +17,8 @@ from aiohttp import WSCloseCode, web
 from onepizza.config import Settings
 from onepizza.live.local import LocalRoutes
 from onepizza.live.redis import connection_pool
+from onepizza.realtime import limits as event_limits
+from onepizza.realtime import payloads
 from onepizza.realtime.notifier import meeting_room
 from onepizza.services.registry import NODE_ID
 
@@ -218,17 +220,23 @@ def create_sio(settings: Settings, node_id: str) -> socketio.AsyncServer:
         manager = LocalFirstRedisManager(
             settings.redis_url, channel=SOCKETIO_CHANNEL, node_id=node_id
         )
-    return socketio.AsyncServer(
+    sio = socketio.AsyncServer(
         async_mode="aiohttp",
         client_manager=manager,
         cors_allowed_origins=origin_check(settings),
         json=OrjsonForSocketIO,
-        max_http_buffer_size=1_000_000,
+        # Frames it cannot use become an event the guard answers (bad_payload), not a traceback.
+        serializer=payloads.CheckedPacket,
+        # Room for a 1 MB string in an event (refused by the handler, with an `error`); a
+        # larger frame closes the websocket.
+        max_http_buffer_size=1_100_000,
         ping_interval=25,
         ping_timeout=20,
         logger=False,
         engineio_logger=False,
     )
+    event_limits.install(sio, settings)
+    return sio
 
 
 def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
@@ -260,6 +268,7 @@ def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
         await close_sessions(sio)
         await close_websockets(websockets)
         await sio.shutdown()
+        await event_limits.of(sio).close()
 
     app.on_response_prepare.append(track_websocket)
     app.on_shutdown.append(shutdown)

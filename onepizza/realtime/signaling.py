@@ -44,10 +44,10 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
                 node=app[MEETINGS].node_id,
             )
             if found is None:
-                raise payloads.BadPayload("Join a meeting first")
+                raise payloads.NotJoined("Join a meeting first")
             sender, target_sid, sent = found
             if target_sid is None:
-                raise payloads.BadPayload("No such participant in this meeting")
+                raise payloads.BadPayload("No such participant in this meeting", payloads.NOT_FOUND)
             if not sent:
                 await sio.emit(event, {"from": sender, field: body}, to=target_sid)
 

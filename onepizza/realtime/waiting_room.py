@@ -22,7 +22,7 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
         name = payloads.text(data, "name", max_length=60, required=False) or "Guest"
         meeting = await live().meeting(meeting_id)
         if meeting is None:
-            raise payloads.BadPayload("Meeting not found")
+            raise payloads.BadPayload("Meeting not found", "meeting_not_found")
         if not meeting.settings["waitingRoom"]:
             raise payloads.BadPayload("This meeting has no waiting room: join it directly")
         count = await live().add_waiting(meeting_id, sid, name)
@@ -41,10 +41,10 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
         target = payloads.text(data, "socketId", max_length=64)
         meeting, me = await located(app, sid)
         if meeting.meeting_id != meeting_id or not me.is_admin:
-            raise payloads.BadPayload("Only a host of this meeting can do that")
+            raise payloads.NotAllowed("Only a host of this meeting can do that")
         removed = await live().remove_waiting(meeting_id, target)
         if removed is None:
-            raise payloads.BadPayload("Nobody with that socketId is waiting")
+            raise payloads.BadPayload("Nobody with that socketId is waiting", payloads.NOT_FOUND)
         name, count = removed
         action = "admit" if admit else "deny"
         app[ANALYTICS].track_feature(meeting, "waiting_room", {"action": action})

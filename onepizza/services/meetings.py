@@ -50,23 +50,29 @@ class MeetingEvents(Protocol):
 
     async def to_meeting(self, meeting_id: str, event: str, data: dict, skip_sid=None) -> None: ...
 
-    async def remove_socket(self, sid: str, meeting_id: str) -> None: ...
+    async def remove_socket(self, sid: str, meeting_id: str, room: str = "") -> None: ...
 
     async def participant_left(self, meeting_id: str, participant: Participant) -> None: ...
 
 
 class JoinRefused(Exception):
-    """A socket may not join; the message is for the person joining."""
+    """A socket may not join; the message is for the person joining, the code (the `error`
+    event's `code`) for its client."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 WAITING_ROOM_REQUIRED = (
     "This meeting has a waiting room: use waiting-room:join and wait to be admitted"
 )
+ENDED = ("meeting_ended", "This meeting has ended")
 REFUSALS = {
-    live_state.ENDING: "This meeting has ended",
-    live_state.LOCKED: "This meeting is locked",
-    live_state.WAITING_ROOM: WAITING_ROOM_REQUIRED,
-    live_state.FULL: "This meeting is full",
+    live_state.ENDING: ENDED,
+    live_state.LOCKED: ("meeting_locked", "This meeting is locked"),
+    live_state.WAITING_ROOM: ("waiting_room", WAITING_ROOM_REQUIRED),
+    live_state.FULL: ("meeting_full", "This meeting is full"),
 }
 
 
@@ -287,9 +293,9 @@ class MeetingService:
                 meeting_id, request, admit_sid=sid, announce=announcement
             )
         if outcome.refused == live_state.MISSING:
-            raise JoinRefused(await self._why_not_live(meeting_id))
+            raise JoinRefused(*await self._why_not_live(meeting_id))
         if outcome.refused:
-            raise JoinRefused(REFUSALS[outcome.refused])
+            raise JoinRefused(*REFUSALS[outcome.refused])
         meeting, me = outcome.meeting, outcome.participant
         joined = Joined(meeting, me, outcome.invited, token, outcome.replaced, outcome.announced)
         # Recorded before anyone can hear of the join (which may be at once: see `announce`
@@ -324,20 +330,22 @@ class MeetingService:
         if row is not None and row["status"] == "active":
             await self._live.add_meeting(self._live_meeting(row))
             return
-        raise JoinRefused(await self._why_not_live(meeting_id))
+        raise JoinRefused(*await self._why_not_live(meeting_id))
 
-    async def _why_not_live(self, meeting_id: str) -> str:
+    async def _why_not_live(self, meeting_id: str) -> tuple[str, str]:
+        """The refusal's code and message."""
         if await self._live.was_ended(meeting_id):  # a guest meeting, which has no row
-            return "This meeting has ended"
+            return ENDED
         async with cursor(self._pool) as cur:
             row = await meeting_sql.status(cur, meeting_id)
         if row is None:
-            return "Meeting not found"
+            return "meeting_not_found", "Meeting not found"
         if row["status"] == "scheduled":
-            return f"This meeting is scheduled for {iso_utc(row['scheduled_at'])}"
+            when = iso_utc(row["scheduled_at"])
+            return "meeting_scheduled", f"This meeting is scheduled for {when}"
         if row["status"] == "active":
-            return "This meeting is starting up again: try again in a moment"
-        return "This meeting has ended"
+            return "meeting_restarting", "This meeting is starting up again: try again in a moment"
+        return ENDED
 
     async def leave(self, sid: str) -> tuple[LiveMeeting, Participant] | None:
         """Take the socket out of its meeting (an emptied meeting's grace starts in the
@@ -394,7 +402,7 @@ class MeetingService:
         target = await self._target(meeting_id, participant_id)
         if await self.leave(target.sid) is None:
             raise NotFound("Participant not found")
-        await self._events.remove_socket(target.sid, meeting_id)
+        await self._events.remove_socket(target.sid, meeting_id, target.room)
         await self._events.to_socket(
             target.sid, "admin:kick", {"reason": reason or "You were removed by the host"}
         )

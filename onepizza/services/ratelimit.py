@@ -56,6 +56,15 @@ class RateLimiter:
         reset_after = max(0, math.ceil(stats.reset_time - time.time()))
         return RateLimitResult(allowed, item.amount, stats.remaining, reset_after, policy)
 
+    async def consume(self, group: str, key: str) -> bool:
+        """Count one hit and say whether it is within the limit: one storage call, no window
+        statistics (for the per-event limits of sockets); a storage failure lets it through."""
+        try:
+            return await self._strategy.hit(self._limits[group], group, key)
+        except Exception as exc:
+            log.warning("rate-limit storage failed (%s); letting the event through", exc)
+            return True
+
     async def reset(self) -> None:
         await self._storage.reset()
 
