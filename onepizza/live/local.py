@@ -19,6 +19,9 @@ class LocalRoutes:
         self._by_sid: dict[str, tuple[str, str]] = {}  # sid -> (meeting id, participant id)
         self._by_participant: dict[tuple[str, str], str] = {}  # (meeting, participant) -> sid
         self._joining: set[str] = set()  # sockets that asked to join, until they disconnect
+        # Sockets that asked to enter a breakout room: their signals go through the store,
+        # which knows who is in which room (until they leave the meeting or disconnect).
+        self._moved: set[str] = set()
 
     def joining(self, sid: str) -> None:
         self._joining.add(sid)
@@ -39,7 +42,12 @@ class LocalRoutes:
         self.forget(sid)
         self._joining.discard(sid)
 
+    def moving(self, sid: str) -> None:
+        """The socket asks to enter a breakout room (marked before the store can move it)."""
+        self._moved.add(sid)
+
     def forget(self, sid: str) -> None:
+        self._moved.discard(sid)
         found = self._by_sid.pop(sid, None)
         if found is not None and self._by_participant.get(found) == sid:
             del self._by_participant[found]
@@ -52,6 +60,8 @@ class LocalRoutes:
         meeting_id, sender = found
         target = self._by_participant.get((meeting_id, to))
         if target is None:
+            return None
+        if self._moved and (sid in self._moved or target in self._moved):
             return None
         if not (self._in_meeting(sid, meeting_id) and self._in_meeting(target, meeting_id)):
             return None

@@ -8,11 +8,13 @@ the meeting's rooms. Every process receives both its channels on one connection,
 order, so each pair of participants learns of each other exactly once, whatever races. A
 relayed signal goes to the target's process's channel alone.
 
-Keys (under a prefix, `onepizza:` by default): `m:<id>` (a hash: the meeting), `m:<id>:p`
-(participants as JSON), `m:<id>:inv`, `m:<id>:w` (waiting), `m:<id>:a` (admitted),
-`m:<id>:msg` (recent chat ids), `s:<sid>` (where a socket is), `sw:<sid>`, `node:<id>`
-(sockets of a process), `meetings`, `empty` (a sorted set: empty since), `ending`,
-`ended:<id>`. A meeting's keys are deleted when it ends, and expire MEETING_TTL after its
+Keys (under a prefix, `onepizza:` by default): `m:<id>` (a hash: the meeting; its `br` field
+holds the open breakout rooms and assignments as JSON, `stream` the live stream's host),
+`m:<id>:p` (participants as JSON, each with the breakout `room` it is in), `m:<id>:inv`,
+`m:<id>:w` (waiting), `m:<id>:a` (admitted), `m:<id>:msg` (recent chat ids), `s:<sid>`
+(where a socket is), `sw:<sid>`, `node:<id>` (sockets of a process), `meetings`, `empty`
+(a sorted set: empty since), `ending`, `ended:<id>`. A meeting's keys are deleted when it
+ends, and expire MEETING_TTL after its
 last join or leave should every process die first."""
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from onepizza.live.state import (
     DEFAULT_SETTINGS,
     MAX_REMEMBERED_MESSAGES,
     Announcement,
+    BreakoutStep,
     JoinOutcome,
     JoinRequest,
     LiveMeeting,
@@ -98,6 +101,44 @@ local function located(sid)
   if not where then return nil end
   local nl = string.find(where, '\n', 1, true)
   return string.sub(where, 1, nl - 1), string.sub(where, nl + 1)
+end
+local function to_main_room(id)
+  -- everyone of the meeting back in the main room (breakout rooms closed or replaced)
+  local pkey = mkey(id, ':p')
+  for _, raw in ipairs(values(pkey)) do
+    local p = cjson.decode(raw)
+    if p.room and p.room ~= '' then
+      p.room = ''
+      redis.call('HSET', pkey, p.participantId, cjson.encode(p))
+    end
+  end
+end
+local function json_list(items)
+  -- a JSON array of strings (cjson writes an empty table as {})
+  local quoted = {}
+  for i, item in ipairs(items) do quoted[i] = cjson.encode(item) end
+  return '[' .. table.concat(quoted, ',') .. ']'
+end
+local function breakout_json(m, people)
+  -- `joined`'s breakout: its rooms and who is in each (services/breakout.py, rooms_view)
+  if not m.br then return 'null' end
+  local br = cjson.decode(m.br)
+  local members = {}
+  for _, raw in ipairs(people) do
+    local p = cjson.decode(raw)
+    if p.room and p.room ~= '' then
+      members[p.room] = members[p.room] or {}
+      table.insert(members[p.room], p.participantId)
+    end
+  end
+  local out = {}
+  for i, room in ipairs(br.rooms) do
+    local ids = members[room.id] or {}
+    table.sort(ids)
+    out[i] = '{"id":' .. cjson.encode(room.id) .. ',"name":' .. cjson.encode(room.name) ..
+      ',"participantCount":' .. #ids .. ',"participants":' .. json_list(ids) .. '}'
+  end
+  return '{"rooms":[' .. table.concat(out, ',') .. ']}'
 end
 local function remove_socket(sid, now)
   -- take a socket out of its meeting; the meeting after it and the participant, or nil
@@ -193,6 +234,7 @@ if replaced then
   if replaced.node then redis.call('SREM', P .. 'node:' .. replaced.node, replaced.sid) end
 end
 me.isAdmin = is_admin
+me.room = ''
 me.isMuted = settings.muteOnJoin
 me.isVideoOff = settings.videoOffOnJoin
 local others = values(pkey)
@@ -228,6 +270,10 @@ if ARGV[9] ~= '' then
   joined.recordingHostName = m.rec or cjson.null
   local body = cjson.encode(joined)
   body = string.sub(body, 1, -2) .. ',"participants":[' .. table.concat(list, ',') .. ']}'
+  body = string.sub(body, 1, -2) .. ',"breakout":' .. breakout_json(m, others) ..
+    ',"isStreaming":' .. tostring(m.stream ~= nil) ..
+    ',"streamHostName":' .. (m.stream and cjson.encode(m.stream) or 'null') .. '}'
+  if a.extra and a.extra ~= '' then body = string.sub(body, 1, -2) .. ',' .. a.extra .. '}' end
   -- `joined` on the joiner's process's own channel: no other process needs it
   redis.call('PUBLISH', channel .. ':node:' .. me.node,
     '{"method":"emit","event":"joined","data":[' .. body ..
@@ -342,6 +388,11 @@ if redis.call('HEXISTS', pkey, pid) == 0 then return false end
 local raw = redis.call('HGET', pkey, ARGV[3])
 if not raw then return {pid} end
 local target = cjson.decode(raw)
+if redis.call('HEXISTS', mkey(id), 'br') == 1 then
+  -- breakout rooms open: only to a participant of the sender's own room
+  local sender = cjson.decode(redis.call('HGET', pkey, pid))
+  if (sender.room or '') ~= (target.room or '') then return {pid, '', 0} end
+end
 -- without a channel (a plain route) or for this process's socket, the caller emits
 if ARGV[9] == '' or target.node == ARGV[8] then return {pid, target.sid, 0} end
 -- to the target's process alone (its own channel), or to all of them
@@ -437,6 +488,100 @@ return 1
 """
 
 
+_CREATE_BREAKOUT = (
+    _IF_LIVE
+    + """
+local before = snapshot(id, true)
+redis.call('HSET', mkey(id), 'br', '{"rooms":' .. ARGV[3] .. ',"assigned":{}}')
+to_main_room(id)
+touch(id)
+return cjson.encode({before = before, after = snapshot(id, true)})
+"""
+)
+
+_ASSIGN_BREAKOUT = r"""
+local id = ARGV[2]
+local m = meta(id)
+if not m or m.status ~= 'live' or not m.br then return cjson.encode({refused = 'no_breakout'}) end
+local br = cjson.decode(m.br)
+local rooms = {}
+for _, room in ipairs(br.rooms) do rooms[room.id] = true end
+local pairs_ = cjson.decode(ARGV[3])
+for _, pair in ipairs(pairs_) do
+  if pair[2] ~= '' and not rooms[pair[2]] then return cjson.encode({refused = 'unknown_room'}) end
+  if redis.call('HEXISTS', mkey(id, ':p'), pair[1]) == 0 then
+    return cjson.encode({refused = 'unknown_participant'})
+  end
+end
+local assigned = br.assigned
+if type(assigned) ~= 'table' then assigned = {} end
+for _, pair in ipairs(pairs_) do
+  if pair[2] == '' then assigned[pair[1]] = nil else assigned[pair[1]] = pair[2] end
+end
+local parts = {}
+for pid, room in pairs(assigned) do
+  table.insert(parts, cjson.encode(pid) .. ':' .. cjson.encode(room))
+end
+redis.call('HSET', mkey(id), 'br', '{"rooms":' .. cjson.encode(br.rooms) ..
+  ',"assigned":{' .. table.concat(parts, ',') .. '}}')
+touch(id)
+return cjson.encode({meeting = snapshot(id, true)})
+"""
+
+_MOVE_BREAKOUT = r"""
+local id, pid = located(ARGV[2])
+if not id then return cjson.encode({refused = 'not_joined'}) end
+local pkey = mkey(id, ':p')
+local raw = redis.call('HGET', pkey, pid)
+if not raw then return cjson.encode({refused = 'not_joined'}) end
+local m = meta(id)
+if not m.br then return cjson.encode({refused = 'no_breakout'}) end
+local me, room = cjson.decode(raw), ARGV[3]
+local previous = me.room or ''
+local br = cjson.decode(m.br)
+if room == '' then
+  if previous == '' then return cjson.encode({refused = 'not_in_room'}) end
+else
+  local known = false
+  for _, r in ipairs(br.rooms) do if r.id == room then known = true end end
+  if not known then return cjson.encode({refused = 'unknown_room'}) end
+  local assigned = type(br.assigned) == 'table' and br.assigned[me.participantId] or nil
+  if not me.isAdmin and assigned ~= room then
+    return cjson.encode({refused = 'not_assigned'})
+  end
+end
+me.room = room
+raw = cjson.encode(me)
+redis.call('HSET', pkey, pid, raw)
+return cjson.encode({meeting = snapshot(id, true), participant = raw, previous = previous})
+"""
+
+_CLOSE_BREAKOUT = r"""
+local id = ARGV[2]
+if redis.call('HGET', mkey(id), 'status') ~= 'live' then return false end
+if redis.call('HEXISTS', mkey(id), 'br') == 0 then return false end
+local before = snapshot(id, true)
+redis.call('HDEL', mkey(id), 'br')
+to_main_room(id)
+return cjson.encode(before)
+"""
+
+_SET_STREAM = (
+    _IF_LIVE
+    + """
+local running = redis.call('HEXISTS', mkey(id), 'stream') == 1
+if ARGV[3] == '1' then
+  if running then return 0 end
+  redis.call('HSET', mkey(id), 'stream', ARGV[4])
+else
+  if not running then return 0 end
+  redis.call('HDEL', mkey(id), 'stream')
+end
+return 1
+"""
+)
+
+
 def connection_pool(url: str, **options) -> aioredis.BlockingConnectionPool:
     """A blocking pool (a burst of commands waits for a connection instead of failing with
     MaxConnectionsError), without CLIENT SETINFO; for this store and Socket.IO's manager."""
@@ -459,6 +604,7 @@ def _participant(raw: str | bytes) -> Participant:
         joined_at=int(p["joinedAt"]),
         node=p.get("node", ""),
         resume_hash=p.get("resume", ""),
+        room=p.get("room") or "",
     )
 
 
@@ -476,6 +622,7 @@ def _participant_json(p: Participant) -> bytes:
             "joinedAt": p.joined_at,
             "node": p.node,
             "resume": p.resume_hash,
+            "room": p.room,
         }
     )
 
@@ -487,6 +634,17 @@ _CAMEL = {
     "is_hand_raised": "isHandRaised",
     "name": "name",
 }
+
+
+def _step(raw: str) -> BreakoutStep:
+    found = orjson.loads(raw)
+    if found.get("refused"):
+        return BreakoutStep(refused=found["refused"])
+    return BreakoutStep(
+        meeting=_meeting(found["meeting"]),
+        participant=_participant(found["participant"]) if found.get("participant") else None,
+        previous=found.get("previous") or "",
+    )
 
 
 def _optional_int(value: str | None) -> int | None:
@@ -515,7 +673,16 @@ def _meeting(snapshot: dict) -> LiveMeeting:
         waiting=dict(zip(waiting[::2], waiting[1::2], strict=True)),
         status=m["status"],
         ender=m.get("ender", ""),
+        breakout=_breakout(m.get("br")),
+        stream_host=m.get("stream"),
     )
+
+
+def _breakout(raw: str | None) -> dict | None:
+    if not raw:
+        return None
+    breakout = orjson.loads(raw)
+    return {"rooms": breakout["rooms"], "assigned": breakout.get("assigned") or {}}
 
 
 class RedisLiveState(LiveState):
@@ -548,6 +715,11 @@ class RedisLiveState(LiveState):
         self._leave_waiting_rooms = script(_LEAVE_WAITING_ROOMS)
         self._admit = script(_ADMIT)
         self._remember_message = script(_REMEMBER_MESSAGE)
+        self._create_breakout = script(_CREATE_BREAKOUT)
+        self._assign_breakout = script(_ASSIGN_BREAKOUT)
+        self._move_breakout = script(_MOVE_BREAKOUT)
+        self._close_breakout = script(_CLOSE_BREAKOUT)
+        self._set_stream = script(_SET_STREAM)
         # Scripts called while a batch is on its way go together in the next one.
         self._queue: list[tuple[object, list, asyncio.Future]] = []
         self._sender: asyncio.Task | None = None
@@ -681,6 +853,7 @@ class RedisLiveState(LiveState):
                     "rooms": list(announce.rooms),
                     "host_rooms": list(announce.host_rooms),
                     "joined": announce.joined,
+                    "extra": orjson.dumps(announce.extra).decode()[1:-1],
                 }
             )
         raw = await self._run(
@@ -753,6 +926,35 @@ class RedisLiveState(LiveState):
         body = {_CAMEL[k]: v for k, v in changes.items()}
         raw = await self._run(self._update_participant, sid, orjson.dumps(body))
         return _participant(raw) if raw else None
+
+    # --- breakout rooms and live stream ------------------------------------------------
+    async def create_breakout(
+        self, meeting_id: str, rooms: list[dict]
+    ) -> tuple[LiveMeeting, LiveMeeting] | None:
+        body = orjson.dumps([{"id": r["id"], "name": r["name"]} for r in rooms])
+        raw = await self._run(self._create_breakout, meeting_id, body)
+        if not raw:
+            return None
+        found = orjson.loads(raw)
+        return _meeting(found["before"]), _meeting(found["after"])
+
+    async def assign_breakout(
+        self, meeting_id: str, assignments: list[tuple[str, str]]
+    ) -> BreakoutStep:
+        body = orjson.dumps([list(pair) for pair in assignments])
+        return _step(await self._run(self._assign_breakout, meeting_id, body))
+
+    async def move_breakout(self, sid: str, room_id: str) -> BreakoutStep:
+        return _step(await self._run(self._move_breakout, sid, room_id))
+
+    async def close_breakout(self, meeting_id: str) -> LiveMeeting | None:
+        raw = await self._run(self._close_breakout, meeting_id)
+        return _meeting(orjson.loads(raw)) if raw else None
+
+    async def set_stream(self, meeting_id: str, host_name: str | None) -> bool:
+        on = host_name is not None
+        changed = await self._run(self._set_stream, meeting_id, "1" if on else "0", host_name or "")
+        return bool(changed)
 
     async def participant(self, meeting_id: str, participant_id: str) -> Participant | None:
         raw = await self._redis.hget(f"{self._prefix}m:{meeting_id}:p", participant_id)

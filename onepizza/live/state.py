@@ -58,6 +58,7 @@ class Participant:
     joined_at: int = field(default_factory=now_ms)
     node: str = ""  # the process whose socket this is
     resume_hash: str = ""  # hex digest of the token that lets a reconnecting client replace it
+    room: str = ""  # the breakout room it is in ("" for the main room)
 
 
 def participant_state(p: Participant) -> dict:
@@ -91,6 +92,9 @@ class LiveMeeting:
     waiting: dict[str, str] = field(default_factory=dict)  # sid -> name
     status: str = LIVE
     ender: str = ""  # the process ending it, while status is ENDING
+    # Breakout rooms while open: {"rooms": [{"id", "name"}], "assigned": {participant: room}}
+    breakout: dict | None = None
+    stream_host: str | None = None  # who started the live stream, while one runs
 
 
 @dataclass
@@ -123,6 +127,30 @@ class Announcement:
     rooms: tuple[str, ...]
     joined: dict  # participantId, resumeToken: the rest (isAdmin too) comes from the state
     host_rooms: tuple[str, ...] = ()  # entered too when the joiner is a host
+    # More of `joined`, sent as given (the store's script would turn an empty list into {})
+    extra: dict = field(default_factory=dict)
+
+
+# Why a breakout step was refused (BreakoutStep.refused); the breakout service words them.
+NOT_JOINED = "not_joined"
+NO_BREAKOUT = "no_breakout"
+UNKNOWN_ROOM = "unknown_room"
+UNKNOWN_PARTICIPANT = "unknown_participant"
+NOT_ASSIGNED = "not_assigned"
+NOT_IN_ROOM = "not_in_room"
+MAIN_ROOM = ""  # Participant.room of the main room
+ELSEWHERE = ""  # `route`'s target socket for a participant in another room than the sender
+
+
+@dataclass
+class BreakoutStep:
+    """What a breakout operation did: refused (a reason above), or the meeting after it
+    (with its participants), the participant it moved and the room it left."""
+
+    refused: str | None = None
+    meeting: LiveMeeting | None = None
+    participant: Participant | None = None
+    previous: str = MAIN_ROOM
 
 
 MAX_REMEMBERED_MESSAGES = 5000
@@ -221,6 +249,38 @@ class LiveState(abc.ABC):
         found = await self.route(sid, to)
         return None if found is None else (*found, False)
 
+    # --- breakout rooms and live stream ------------------------------------------------
+    @abc.abstractmethod
+    async def create_breakout(
+        self, meeting_id: str, rooms: list[dict]
+    ) -> tuple[LiveMeeting, LiveMeeting] | None:
+        """Replace the meeting's breakout rooms with `rooms` ({id, name}, no assignments)
+        and bring everyone back to the main room: (before, after), None if not live."""
+
+    @abc.abstractmethod
+    async def assign_breakout(
+        self, meeting_id: str, assignments: list[tuple[str, str]]
+    ) -> BreakoutStep:
+        """Assign participants to rooms ("" unassigns): all of them or, refused
+        (NO_BREAKOUT, UNKNOWN_ROOM, UNKNOWN_PARTICIPANT), none."""
+
+    @abc.abstractmethod
+    async def move_breakout(self, sid: str, room_id: str) -> BreakoutStep:
+        """Move the socket's participant into room `room_id` (MAIN_ROOM: back to the main
+        room). A host may enter any room, anyone else only the one assigned to it; refused:
+        NOT_JOINED, NO_BREAKOUT, UNKNOWN_ROOM, NOT_ASSIGNED, NOT_IN_ROOM (leaving the main
+        room for itself). `previous` is the room it was in."""
+
+    @abc.abstractmethod
+    async def close_breakout(self, meeting_id: str) -> LiveMeeting | None:
+        """Close every breakout room, everyone back in the main room: the meeting before
+        (who was where), None if it had no rooms open."""
+
+    @abc.abstractmethod
+    async def set_stream(self, meeting_id: str, host_name: str | None) -> bool:
+        """Start (a host's name) or stop (None) the live stream: True if that changed it,
+        False if it was already so or the meeting is not live."""
+
     @abc.abstractmethod
     async def update_participant(self, sid: str, **changes) -> Participant | None:
         """Change the socket's participant (fields of CHANGEABLE only: ValueError for
@@ -293,6 +353,7 @@ def _snapshot(meeting: LiveMeeting, *, with_participants: bool = True) -> LiveMe
         if with_participants
         else {},
         waiting=dict(meeting.waiting) if with_participants else {},
+        breakout=copy.deepcopy(meeting.breakout),
     )
 
 
@@ -319,6 +380,8 @@ class MemoryLiveState(LiveState):
         meeting.waiting = {}
         meeting.status = LIVE
         meeting.ender = ""
+        meeting.breakout = None
+        meeting.stream_host = None
         meeting.empty_since = time.time()
         self._meetings[meeting.meeting_id] = _Meeting(meeting)
         return True
@@ -426,6 +489,7 @@ class MemoryLiveState(LiveState):
             self._sockets.pop(replaced.sid, None)
         participant = replace(
             request.participant,
+            room=MAIN_ROOM,
             is_admin=is_admin,
             is_muted=meeting.settings["muteOnJoin"],
             is_video_off=meeting.settings["videoOffOnJoin"],
@@ -496,7 +560,11 @@ class MemoryLiveState(LiveState):
         if record is None or located[1] not in record.live.participants:
             return None
         target = record.live.participants.get(to)
-        return located[1], target.sid if target else None
+        if target is None:
+            return located[1], None
+        if target.room != record.live.participants[located[1]].room:
+            return located[1], ELSEWHERE
+        return located[1], target.sid
 
     async def update_participant(self, sid: str, **changes) -> Participant | None:
         check_changes(changes)
@@ -510,6 +578,83 @@ class MemoryLiveState(LiveState):
         updated = replace(participant, **changes)
         record.live.participants[participant.participant_id] = updated
         return replace(updated)
+
+    async def create_breakout(
+        self, meeting_id: str, rooms: list[dict]
+    ) -> tuple[LiveMeeting, LiveMeeting] | None:
+        record = self._live(meeting_id)
+        if record is None:
+            return None
+        meeting = record.live
+        before = _snapshot(meeting)
+        rooms = [{"id": r["id"], "name": r["name"]} for r in rooms]
+        meeting.breakout = {"rooms": rooms, "assigned": {}}
+        self._to_main_room(meeting)
+        return before, _snapshot(meeting)
+
+    @staticmethod
+    def _to_main_room(meeting: LiveMeeting) -> None:
+        for pid, p in list(meeting.participants.items()):
+            if p.room != MAIN_ROOM:
+                meeting.participants[pid] = replace(p, room=MAIN_ROOM)
+
+    async def assign_breakout(
+        self, meeting_id: str, assignments: list[tuple[str, str]]
+    ) -> BreakoutStep:
+        record = self._live(meeting_id)
+        if record is None or record.live.breakout is None:
+            return BreakoutStep(refused=NO_BREAKOUT)
+        meeting = record.live
+        room_ids = {r["id"] for r in meeting.breakout["rooms"]}
+        for pid, room_id in assignments:
+            if room_id != MAIN_ROOM and room_id not in room_ids:
+                return BreakoutStep(refused=UNKNOWN_ROOM)
+            if pid not in meeting.participants:
+                return BreakoutStep(refused=UNKNOWN_PARTICIPANT)
+        assigned = meeting.breakout["assigned"]
+        for pid, room_id in assignments:
+            if room_id == MAIN_ROOM:
+                assigned.pop(pid, None)
+            else:
+                assigned[pid] = room_id
+        return BreakoutStep(meeting=_snapshot(meeting))
+
+    async def move_breakout(self, sid: str, room_id: str) -> BreakoutStep:
+        located = self._sockets.get(sid)
+        record = self._meetings.get(located[0]) if located else None
+        me = record.live.participants.get(located[1]) if record else None
+        if me is None:
+            return BreakoutStep(refused=NOT_JOINED)
+        meeting = record.live
+        if meeting.breakout is None:
+            return BreakoutStep(refused=NO_BREAKOUT)
+        if room_id == MAIN_ROOM:
+            if me.room == MAIN_ROOM:
+                return BreakoutStep(refused=NOT_IN_ROOM)
+        elif room_id not in {r["id"] for r in meeting.breakout["rooms"]}:
+            return BreakoutStep(refused=UNKNOWN_ROOM)
+        elif not me.is_admin and meeting.breakout["assigned"].get(me.participant_id) != room_id:
+            return BreakoutStep(refused=NOT_ASSIGNED)
+        moved = meeting.participants[me.participant_id] = replace(me, room=room_id)
+        return BreakoutStep(
+            meeting=_snapshot(meeting), participant=replace(moved), previous=me.room
+        )
+
+    async def close_breakout(self, meeting_id: str) -> LiveMeeting | None:
+        record = self._live(meeting_id)
+        if record is None or record.live.breakout is None:
+            return None
+        before = _snapshot(record.live)
+        record.live.breakout = None
+        self._to_main_room(record.live)
+        return before
+
+    async def set_stream(self, meeting_id: str, host_name: str | None) -> bool:
+        record = self._live(meeting_id)
+        if record is None or (record.live.stream_host is None) == (host_name is None):
+            return False
+        record.live.stream_host = host_name
+        return True
 
     async def participant(self, meeting_id: str, participant_id: str) -> Participant | None:
         record = self._meetings.get(meeting_id)

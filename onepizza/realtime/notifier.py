@@ -15,6 +15,11 @@ def hosts_room(meeting_id: str) -> str:
     return f"meeting:{meeting_id}:hosts"
 
 
+def breakout_room(meeting_id: str, room_id: str) -> str:
+    """The Socket.IO room of one breakout room (realtime/breakout.py)."""
+    return f"meeting:{meeting_id}:room:{room_id}"
+
+
 class SocketMeetingEvents:
     def __init__(self, sio: socketio.AsyncServer):
         self._sio = sio
@@ -42,6 +47,8 @@ class SocketMeetingEvents:
             room=meeting_room(meeting_id),
         )
 
-    async def remove_socket(self, sid: str, meeting_id: str) -> None:
+    async def remove_socket(self, sid: str, meeting_id: str, room: str = "") -> None:
         await self._sio.leave_room(sid, meeting_room(meeting_id))
         await self._sio.leave_room(sid, hosts_room(meeting_id))
+        if room:  # the breakout room it was in
+            await self._sio.leave_room(sid, breakout_room(meeting_id, room))

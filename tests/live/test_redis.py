@@ -152,6 +152,9 @@ async def test_a_join_publishes_joined_participant_joined_and_enter_room(redis_s
         "isRecording",
         "recordingHostName",
         "resumeToken",
+        "breakout",
+        "isStreaming",
+        "streamHostName",
     }
     assert body["participants"] == []  # a list, even when alone
     assert body["participantId"] == host.participant_id
