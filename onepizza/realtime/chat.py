@@ -6,10 +6,11 @@ import socketio
 from aiohttp import web
 
 from onepizza.realtime import payloads
+from onepizza.realtime.breakout import emit_in_room
 from onepizza.realtime.meetings import handler_for, located
-from onepizza.realtime.notifier import meeting_room
+from onepizza.services.breakout import room_name
 from onepizza.services.chat import ChatRefused
-from onepizza.services.registry import ANALYTICS, CHAT
+from onepizza.services.registry import ANALYTICS, CHAT, LIVE
 
 
 def register(sio: socketio.AsyncServer, app: web.Application) -> None:
@@ -20,11 +21,17 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
         data = payloads.as_dict(data)
         meeting, me = await located(app, sid)
         try:
-            message = await app[CHAT].post(meeting, me, data.get("text"), data.get("replyTo"))
+            message = await app[CHAT].post(
+                meeting,
+                me,
+                data.get("text"),
+                data.get("replyTo"),
+                room_name=room_name(meeting, me.room),
+            )
         except ChatRefused as exc:
             raise payloads.BadPayload(str(exc)) from None
         app[ANALYTICS].track_feature(meeting, "chat", {"length": len(message["text"])})
-        await sio.emit("chat:message", message, room=meeting_room(meeting.meeting_id))
+        await emit_in_room(sio, app[LIVE], meeting, me, "chat:message", message)
 
     @on("chat:react")
     async def chat_react(sid, data):
@@ -35,4 +42,4 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
         except ChatRefused as exc:
             raise payloads.BadPayload(str(exc)) from None
         app[ANALYTICS].track_feature(meeting, "chat_reaction", {"emoji": reaction["emoji"]})
-        await sio.emit("chat:react", reaction, room=meeting_room(meeting.meeting_id))
+        await emit_in_room(sio, app[LIVE], meeting, me, "chat:react", reaction)

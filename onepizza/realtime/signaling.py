@@ -7,6 +7,7 @@ import orjson
 import socketio
 from aiohttp import web
 
+from onepizza.live.state import ELSEWHERE
 from onepizza.realtime import payloads
 from onepizza.realtime.meetings import handler_for
 from onepizza.realtime.server import ROUTES
@@ -48,6 +49,8 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
             sender, target_sid, sent = found
             if target_sid is None:
                 raise payloads.BadPayload("No such participant in this meeting", payloads.NOT_FOUND)
+            if target_sid == ELSEWHERE:  # breakout rooms: only within one's own room
+                raise payloads.BadPayload("That participant is in another room")
             if not sent:
                 await sio.emit(event, {"from": sender, field: body}, to=target_sid)
 

@@ -24,8 +24,11 @@ class ChatService:
         self._pool = pool
         self._live = live
 
-    async def post(self, meeting: LiveMeeting, sender: Participant, text, reply_to) -> dict:
-        """Validate, store (guest meetings: memory only) and return the message to send."""
+    async def post(
+        self, meeting: LiveMeeting, sender: Participant, text, reply_to, *, room_name=None
+    ) -> dict:
+        """Validate, store (guest meetings: memory only) and return the message to send; in
+        a breakout room (`sender.room`) the row keeps the room's id and `room_name`."""
         if not isinstance(text, str) or not text.strip():
             raise ChatRefused("Message text is required")
         text = text.strip()
@@ -49,6 +52,8 @@ class ChatService:
                     name=sender.name,
                     text=text,
                     reply_to=reply_to,
+                    room_id=sender.room or None,
+                    room_name=room_name if sender.room else None,
                 )
         await self._live.remember_message(meeting.meeting_id, message_id)
         return {

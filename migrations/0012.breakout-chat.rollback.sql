@@ -1,0 +1,3 @@
+ALTER TABLE chat_messages
+    DROP COLUMN room_name,
+    DROP COLUMN room_id;
