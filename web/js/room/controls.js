@@ -95,8 +95,8 @@ export function toggleCaptions() {
 }
 
 export function setPanel(which, open) {
-  const panels = { chat: $("#chat-panel"), people: $("#people-panel") };
-  const buttons = { chat: $("#btn-chat"), people: $("#btn-people") };
+  const panels = { chat: $("#chat-panel"), people: $("#people-panel"), breakout: $("#breakout-panel") };
+  const buttons = { chat: $("#btn-chat"), people: $("#btn-people"), breakout: $("#btn-breakout") };
   const show = open ?? panels[which].hidden;
   for (const [name, panel] of Object.entries(panels)) {
     const visible = name === which ? show : false;
@@ -114,6 +114,8 @@ export function setPanel(which, open) {
     list.scrollTop = list.scrollHeight;
   } else if (which === "people" && show) {
     $("#people-panel").querySelector("button, input")?.focus();
+  } else if (which === "breakout" && show) {
+    $("#breakout-panel").querySelector("button:not([hidden]), input, select")?.focus();
   }
   updateControls();
   requestAnimationFrame(() => grid.relayout());

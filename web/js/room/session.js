@@ -22,6 +22,14 @@ import {
 import { floatReaction, setMuted, setPanel, tickTimer, updateControls } from "./controls.js";
 import { people, renderPeople, setHost, updateHostTools } from "./host-tools.js";
 import { joinButton, lobbyError, nameInput, previewVideo } from "./lobby.js";
+import {
+  breakoutJoined,
+  inMyRoom,
+  isRoomMismatch,
+  renderBreakout,
+  showRoomTiles,
+  watchBreakout,
+} from "./breakout.js";
 import { showRecordingNotice, stopRecording } from "./recording.js";
 import { showScreen, showStatus } from "./screens.js";
 
@@ -97,18 +105,25 @@ function connect() {
     if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
   });
 
-  socket.on("error", (data) => onServerError(data?.message || "Something went wrong"));
+  socket.on("error", (data) => {
+    if (isRoomMismatch(data?.message)) return; // a signal in flight while someone moved rooms
+    onServerError(data?.message || "Something went wrong", data?.code);
+  });
+  watchBreakout(socket);
   socket.on("joined", onJoined);
   socket.on("participant:joined", (p) => {
     if (!p?.participantId || p.participantId === state.selfId) return;
     addParticipant(p);
     renderPeople();
+    showRoomTiles();
+    renderBreakout();
     toast(`${p.name} joined`, { timeout: 3000 });
   });
   socket.on("participant:left", ({ participantId, name } = {}) => {
     if (!state.participants.has(participantId) || participantId === state.selfId) return;
     removeParticipant(participantId);
     renderPeople();
+    renderBreakout();
     toast(`${name || "Someone"} left`, { timeout: 3000 });
   });
   socket.on("participant:updated", (update) => {
@@ -225,17 +240,19 @@ function emitJoin() {
   state.socket.emit("join-meeting", payload);
 }
 
-const WAITING_ROOM = /waiting room/i;
-const GONE = /has ended|not found/i;
+// The `error` event's codes (README, "Socket.IO errors"): the page goes by these, and shows
+// the message, which is for people.
+const GONE = new Set(["meeting_not_found", "meeting_ended"]);
+const REFUSED = new Set(["meeting_locked", "meeting_full", "meeting_scheduled", "waiting_room"]);
 
-function onServerError(message) {
-  if ((state.rejoining || state.phase === "waiting") && GONE.test(message)) {
+function onServerError(message, code) {
+  if ((state.rejoining || state.phase === "waiting") && GONE.has(code)) {
     // The server came back without our meeting (e.g. a guest meeting after a restart).
     state.rejoining = false;
     finish("The meeting has ended", message);
     return;
   }
-  if (state.rejoining && /locked|full|scheduled|waiting room/i.test(message)) {
+  if (state.rejoining && REFUSED.has(code)) {
     state.rejoining = false; // refused back in: say why, as for a first join
     leaveRoom();
     state.phase = "connecting";
@@ -244,7 +261,7 @@ function onServerError(message) {
     toast(message, { kind: "error" });
     return;
   }
-  if (WAITING_ROOM.test(message)) {
+  if (code === "waiting_room") {
     state.phase = "waiting";
     showStatus("Waiting to be let in", "Asking the host to let you in…", { spinner: true });
     state.socket.emit("waiting-room:join", { meetingId, name: state.name });
@@ -254,18 +271,24 @@ function onServerError(message) {
   state.phase = "ended";
   state.socket.disconnect();
   const retry = { label: "Try again", onclick: retryJoin };
-  if (/not found/i.test(message)) {
-    showStatus("Meeting not found", `${message}. Check the link you were given.`);
-  } else if (/has ended/i.test(message)) {
-    showStatus("This meeting has ended", message);
-  } else if (/locked/i.test(message)) {
-    showStatus("Can't join right now", `${message}. Ask the host to unlock it, then try again.`, { retry });
-  } else if (/full/i.test(message)) {
-    showStatus("Can't join right now", `${message}. Try again when someone has left.`, { retry });
-  } else if (/scheduled/i.test(message)) {
-    showStatus("Not started yet", localScheduledTime(message), { retry });
-  } else {
-    showStatus("Can't join this meeting", message, { retry });
+  switch (code) {
+    case "meeting_not_found":
+      showStatus("Meeting not found", `${message}. Check the link you were given.`);
+      break;
+    case "meeting_ended":
+      showStatus("This meeting has ended", message);
+      break;
+    case "meeting_locked":
+      showStatus("Can't join right now", `${message}. Ask the host to unlock it, then try again.`, { retry });
+      break;
+    case "meeting_full":
+      showStatus("Can't join right now", `${message}. Try again when someone has left.`, { retry });
+      break;
+    case "meeting_scheduled":
+      showStatus("Not started yet", localScheduledTime(message), { retry });
+      break;
+    default:
+      showStatus("Can't join this meeting", message, { retry });
   }
 }
 
@@ -349,10 +372,13 @@ function onJoined(payload) {
   });
   state.mesh = mesh;
   window.onepizza.peers = mesh.peers;
+  breakoutJoined(payload);
   for (const p of payload.participants || []) {
     addParticipant(p);
-    mesh.connect(p.participantId); // §12: the newcomer offers to everyone already here
+    // §12: the newcomer offers to everyone already here (in its room: the main room)
+    if (inMyRoom(p.participantId)) mesh.connect(p.participantId);
   }
+  showRoomTiles();
 
   showRecordingNotice(payload.isRecording ? payload.recordingHostName || "The host" : null);
   $("#room-title").textContent = state.title;
