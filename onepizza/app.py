@@ -43,6 +43,7 @@ from onepizza.services.payments.stripe import StripePayments
 from onepizza.services.payments.usdc import DepositAddresses, UsdcWatcher
 from onepizza.services.ratelimit import RateLimiter
 from onepizza.services.recordings import RecordingService
+from onepizza.services.recurring import RecurringService
 from onepizza.services.registry import (
     ACCOUNTS,
     ANALYTICS,
@@ -57,10 +58,13 @@ from onepizza.services.registry import (
     MEETINGS,
     NODE_ID,
     RECORDINGS,
+    RECURRING,
+    TEMPLATES,
     USDC,
     USDC_WATCHER,
     WEBHOOKS,
 )
+from onepizza.services.templates import TemplateService
 from onepizza.services.webhooks import WebhookService
 
 HOUSEKEEPING_INTERVAL = 3600  # seconds between purges of expired sessions and tokens
@@ -225,6 +229,8 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
     )
     app[CHAT] = ChatService(app[DB_POOL], live)
     app[ANALYTICS_REPORTS] = AnalyticsReports(app[DB_POOL], live)
+    app[TEMPLATES] = TemplateService(app[DB_POOL])
+    app[RECURRING] = RecurringService(app[DB_POOL], app[TEMPLATES], service)
     await app[MEETING_TIMERS].restore()  # before serving: a rejoining client finds its meeting
     stop = asyncio.Event()
     heartbeat = asyncio.create_task(app[MEETING_TIMERS].run_heartbeat(stop), name="heartbeat")
@@ -256,6 +262,8 @@ async def _leases(app: web.Application) -> AsyncIterator[None]:
         f"meeting-timers{scope}": timers.run_timers,
         f"meeting-scheduler{scope}": timers.run_scheduler,
         "housekeeping": functools.partial(_housekeeping, app),
+        # rules and meetings are rows: one process of the whole deployment makes them
+        "recurring-occurrences": app[RECURRING].run,
     }
     if USDC_WATCHER in app:
         jobs["usdc-watcher"] = app[USDC_WATCHER].run

@@ -22,7 +22,7 @@ from onepizza.schemas.meetings import (
     SettingsSchema,
 )
 from onepizza.schemas.query import PageQuerySchema
-from onepizza.services.registry import CHAT, MEETINGS
+from onepizza.services.registry import CHAT, MEETINGS, TEMPLATES
 from onepizza.services.tokens import digest, new_invite_code
 
 
@@ -43,8 +43,14 @@ class MeetingHandlers:
         owner = await meeting_owner(request)
         body = await load_body(request, CreateMeetingSchema())
         settings = {key: body[key] for key in SETTING_KEYS if key in body}
+        title, settings = await request.app[TEMPLATES].apply(
+            owner, body["templateId"], title=body["title"], settings=settings
+        )
         row, token = await request.app[MEETINGS].create(
-            owner, title=body["title"], scheduled_at=body["scheduledAt"], settings=settings
+            owner,
+            title=title or "Untitled Meeting",
+            scheduled_at=body["scheduledAt"],
+            settings=settings,
         )
         payload = {
             "meetingId": row["id"],

@@ -19,6 +19,7 @@ from onepizza.schemas import analytics as stats
 from onepizza.schemas import billing as bill
 from onepizza.schemas import meetings as meet
 from onepizza.schemas import responses as r
+from onepizza.schemas import templates as tpl
 from onepizza.schemas import webhooks as hook
 
 SWAGGER_DIR = swagger_ui_bundle.swagger_ui_path
@@ -417,6 +418,74 @@ OPERATIONS: dict[str, dict] = {
         ),
         "security": SESSION_OR_KEY,
     },
+    # collaboration.md: templates and recurring meetings
+    "templates-create": op(
+        "Save a meeting template (a title and any of the meeting settings)",
+        "Templates",
+        auth=KEY_OR_SESSION,
+        body=tpl.CreateTemplateSchema,
+        ok=(201, tpl.TemplateSchema),
+        errors=(400, 401, 403),
+        description=SESSION_NOTE,
+    ),
+    "templates-list": op(
+        "Your templates (and your company's)",
+        "Templates",
+        auth=KEY_OR_SESSION,
+        ok=(200, tpl.TemplateListSchema),
+        errors=(401,),
+    ),
+    "template-get": op(
+        "One template",
+        "Templates",
+        auth=KEY_OR_SESSION,
+        ok=(200, tpl.TemplateSchema),
+        errors=(401, 404),
+    ),
+    "template-delete": op(
+        "Delete a template (what was made from it keeps its settings)",
+        "Templates",
+        auth=KEY_OR_SESSION,
+        errors=(401, 403, 404),
+    ),
+    "recurring-create": op(
+        "Create a recurring meeting (an RFC 5545 rule in an IANA time zone)",
+        "Recurring meetings",
+        auth=KEY_OR_SESSION,
+        body=tpl.CreateRecurringSchema,
+        ok=(201, tpl.RecurringSchema),
+        errors=(400, 401, 402, 403, 404),
+        description=(
+            "Each occurrence becomes an ordinary scheduled meeting, made ahead of time (the "
+            "next one always, and every one within 14 days, at most 50 waiting), with its own "
+            "id, admin token and join URL: GET /api/recurring/{id} lists them. Occurrences keep "
+            "their wall-clock time in `timezone` across daylight-saving changes. FREQ=SECONDLY "
+            "and MINUTELY are refused. templateId: a template's title and settings, under the "
+            "fields given here (404 for a template you cannot see). 402 without credit for the "
+            "first meeting. " + SESSION_NOTE
+        ),
+    ),
+    "recurring-list": op(
+        "Your recurring meetings (and your company's)",
+        "Recurring meetings",
+        auth=KEY_OR_SESSION,
+        ok=(200, tpl.RecurringListSchema),
+        errors=(401,),
+    ),
+    "recurring-get": op(
+        "A recurring meeting with the meetings it made (scheduled and past)",
+        "Recurring meetings",
+        auth=KEY_OR_SESSION,
+        ok=(200, tpl.RecurringDetailSchema),
+        errors=(401, 404),
+    ),
+    "recurring-delete": op(
+        "Delete a recurring meeting: its meetings not yet started are cancelled",
+        "Recurring meetings",
+        auth=KEY_OR_SESSION,
+        ok=(200, tpl.RecurringDeletedSchema),
+        errors=(401, 403, 404),
+    ),
     # §13
     "ice-servers": op("STUN/TURN servers for WebRTC", "Meetings", ok=(200, r.IceServersSchema)),
     # §15 billing

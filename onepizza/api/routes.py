@@ -18,6 +18,8 @@ from onepizza.api.meetings import MeetingHandlers
 from onepizza.api.openapi import SWAGGER_DIR, OpenApiHandlers
 from onepizza.api.pages import PageHandlers, add_static_routes
 from onepizza.api.recordings import RecordingHandlers
+from onepizza.api.recurring import RecurringHandlers
+from onepizza.api.templates import TemplateHandlers
 from onepizza.api.webhooks import WebhookHandlers
 
 # GET /admin/api/analytics/<report>, each served by the AnalyticsHandlers method of that name.
@@ -101,6 +103,18 @@ def setup_routes(app: web.Application) -> None:
         "/api/recordings/{id}/download", recordings.download, name="recording-download"
     )
     app.router.add_delete("/api/recordings/{id}", recordings.delete, name="recording-delete")
+
+    templates = TemplateHandlers()
+    app.router.add_post("/api/templates", templates.create, name="templates-create")
+    app.router.add_get("/api/templates", templates.list, name="templates-list")
+    app.router.add_get("/api/templates/{id}", templates.get, name="template-get")
+    app.router.add_delete("/api/templates/{id}", templates.delete, name="template-delete")
+
+    recurring = RecurringHandlers()
+    app.router.add_post("/api/recurring", recurring.create, name="recurring-create")
+    app.router.add_get("/api/recurring", recurring.list, name="recurring-list")
+    app.router.add_get("/api/recurring/{id}", recurring.get, name="recurring-get")
+    app.router.add_delete("/api/recurring/{id}", recurring.delete, name="recurring-delete")
 
     webhooks = WebhookHandlers()
     app.router.add_get("/api/webhooks", webhooks.list, name="webhooks-list")

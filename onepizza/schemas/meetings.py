@@ -29,12 +29,26 @@ def _title(default: str):
 
 
 class CreateMeetingSchema(_Body):
-    title = _title("Untitled Meeting")
+    # Settings not given are absent (not defaulted here), so that a template's can apply:
+    # the service fills in the defaults the document shows.
+    title = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"default": "Untitled Meeting"},
+    )
     scheduledAt = fields.AwareDateTime(load_default=None, default_timezone=UTC)
-    muteOnJoin = fields.Boolean(load_default=False)
-    videoOffOnJoin = fields.Boolean(load_default=False)
-    maxParticipants = fields.Integer(load_default=50, strict=True, validate=MAX_PARTICIPANTS)
-    waitingRoom = fields.Boolean(load_default=False)
+    muteOnJoin = fields.Boolean(metadata={"default": False})
+    videoOffOnJoin = fields.Boolean(metadata={"default": False})
+    maxParticipants = fields.Integer(
+        strict=True, validate=MAX_PARTICIPANTS, metadata={"default": 50}
+    )
+    waitingRoom = fields.Boolean(metadata={"default": False})
+    templateId = fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "A template of yours: its title and settings, unless given"},
+    )
 
     @validates("scheduledAt")
     def in_the_future(self, value, **_kwargs):
@@ -52,7 +66,8 @@ class CreateMeetingSchema(_Body):
 
     @post_load
     def tidy(self, data, **_kwargs):
-        data["title"] = data["title"].strip() or "Untitled Meeting"
+        # None: the template's title, or the default
+        data["title"] = (data["title"] or "").strip() or None
         if data["scheduledAt"] is not None:
             data["scheduledAt"] = data["scheduledAt"].astimezone(UTC)
         return data

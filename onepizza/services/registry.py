@@ -14,6 +14,8 @@ from onepizza.services.meeting_timers import MeetingTimers
 from onepizza.services.meetings import MeetingService
 from onepizza.services.payments.usdc import DepositAddresses, UsdcWatcher
 from onepizza.services.recordings import RecordingService
+from onepizza.services.recurring import RecurringService
+from onepizza.services.templates import TemplateService
 from onepizza.services.webhooks import WebhookService
 
 ACCOUNTS = web.AppKey("accounts", AccountService)
@@ -32,3 +34,6 @@ RECORDINGS = web.AppKey("recordings", RecordingService)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 ANALYTICS = web.AppKey("analytics", Analytics)
 ANALYTICS_REPORTS = web.AppKey("analytics_reports", AnalyticsReports)
+# Templates and recurring meetings (collaboration.md)
+TEMPLATES = web.AppKey("templates", TemplateService)
+RECURRING = web.AppKey("recurring", RecurringService)

@@ -1,0 +1,3 @@
+DROP TABLE recurring_occurrences;
+DROP TABLE recurring_meetings;
+DROP TABLE meeting_templates;
