@@ -37,16 +37,17 @@ def group_of(event: str) -> str:
 
 
 class EventLimits:
-    """Token counts per (group, socket), in memory or in Redis like the HTTP limits."""
+    """Token counts per (group, socket), in this process's memory even with Redis: a socket
+    is served by one process for its whole life, so no other process counts its events, and
+    a Redis round trip per event would cost more than most handlers."""
 
     def __init__(self, settings: Settings):
         self._groups = dict(settings.socket_limits)
-        self._redis_url = settings.redis_url
         self._limiter: RateLimiter | None = None  # made on the loop, at first use
 
     def _get(self) -> RateLimiter:
         if self._limiter is None:
-            self._limiter = RateLimiter(self._groups, self._redis_url)
+            self._limiter = RateLimiter(self._groups)
         return self._limiter
 
     def policy(self, group: str) -> str:

@@ -231,7 +231,9 @@ async def test_events_added_by_any_module_get_the_default_bucket(make_world):
     assert heard == [{"n": n} for n in range(4)]
 
 
-async def test_limits_are_counted_in_redis_when_it_is_configured(make_world, database_url):
+async def test_limits_hold_with_redis_configured(make_world, database_url):
+    """With REDIS_URL too (the counts stay in the socket's process, which serves it for
+    its whole life)."""
     url = redis_url()
     world = await make_world({"REDIS_URL": url, "SOCKET_LIMIT_CHAT": "3/minute"})
     meeting, _host, guest = await world.pair()
