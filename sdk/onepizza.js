@@ -103,6 +103,7 @@
  * @property {boolean} [videoOffOnJoin]
  * @property {number} [maxParticipants] 1 to 100 (default 50).
  * @property {boolean} [waitingRoom]
+ * @property {number} [templateId] A template's title and settings, for those not given here.
  */
 /**
  * @typedef {Object} CreatedMeeting
@@ -412,6 +413,8 @@ export class Onepizza {
     this.company = new CompanyApi(this);
     this.meetings = new MeetingsApi(this);
     this.recordings = new RecordingsApi(this);
+    this.templates = new TemplatesApi(this);
+    this.recurring = new RecurringApi(this);
     this.webhooks = new WebhooksApi(this);
     this.billing = new BillingApi(this);
     this.health = new HealthApi(this);
@@ -874,6 +877,81 @@ class RecordingsApi extends Group {
    */
   delete(id) {
     return this.client.request("DELETE", `/api/recordings/${segment(id, "recording id")}`);
+  }
+}
+
+/**
+ * Meeting templates (collaboration.md): a title and any of muteOnJoin, videoOffOnJoin,
+ * maxParticipants, locked, waitingRoom, applied by meetings.create and recurring.create
+ * through `templateId` (the fields given there win).
+ */
+class TemplatesApi extends Group {
+  /**
+   * @param {{ name: string, title?: string, settings: Object<string, boolean|number> }} template
+   * @returns {Promise<{ id: number, name: string, title: string|null, settings: Object, createdAt: string }>}
+   */
+  create(template) {
+    return this.client.request("POST", "/api/templates", { body: { settings: {}, ...withoutUndefined(template) } });
+  }
+
+  /** Your templates and your company's. @returns {Promise<{ templates: Object[] }>} */
+  list() {
+    return this.client.request("GET", "/api/templates");
+  }
+
+  /** @param {number} id */
+  get(id) {
+    return this.client.request("GET", `/api/templates/${segment(id, "template id")}`);
+  }
+
+  /** @param {number} id @returns {Promise<MessageResponse>} */
+  delete(id) {
+    return this.client.request("DELETE", `/api/templates/${segment(id, "template id")}`);
+  }
+}
+
+/**
+ * Recurring meetings (collaboration.md): an RFC 5545 rule in an IANA time zone; each
+ * occurrence becomes an ordinary scheduled meeting, made ahead of time.
+ */
+class RecurringApi extends Group {
+  /**
+   * @param {{ title?: string, rrule: string, startAt: string|Date, timezone?: string,
+   *   durationMinutes?: number, templateId?: number, settings?: Object }} rule
+   *   `startAt` without an offset is a wall-clock time in `timezone` (default UTC).
+   * @returns {Promise<Object>} The rule with `nextOccurrences` (the next 5, ISO 8601 UTC).
+   */
+  create(rule) {
+    const body = withoutUndefined(rule);
+    if (body.startAt instanceof Date) body.startAt = body.startAt.toISOString();
+    return this.client.request("POST", "/api/recurring", { body });
+  }
+
+  /** @returns {Promise<{ recurring: Object[] }>} */
+  list() {
+    return this.client.request("GET", "/api/recurring");
+  }
+
+  /**
+   * The rule with the `meetings` it made; their admin tokens are remembered, so host
+   * actions on them (meetings.end, updateSettings...) need only the meeting id.
+   * @param {number} id
+   */
+  async get(id) {
+    const rule = await this.client.request("GET", `/api/recurring/${segment(id, "recurring id")}`);
+    for (const meeting of rule.meetings || []) {
+      if (meeting.adminToken) this.client.adminTokens.set(meeting.meetingId, meeting.adminToken);
+    }
+    return rule;
+  }
+
+  /**
+   * Delete the rule; its meetings not yet started are cancelled (their ids in `cancelled`).
+   * @param {number} id
+   * @returns {Promise<{ message: string, id: number, cancelled: string[] }>}
+   */
+  delete(id) {
+    return this.client.request("DELETE", `/api/recurring/${segment(id, "recurring id")}`);
   }
 }
 

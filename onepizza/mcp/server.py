@@ -48,8 +48,10 @@ def build_server(
         video_off_on_join: bool | None = None,
         max_participants: int | None = None,
         waiting_room: bool | None = None,
+        template_id: int | None = None,
     ) -> dict:
-        """Create an instant meeting, or a scheduled one with scheduled_at (ISO 8601 UTC)."""
+        """Create an instant meeting, or a scheduled one with scheduled_at (ISO 8601 UTC).
+        template_id: a template's title and settings for those not given here."""
         meeting = await _call(
             client.create_meeting(
                 title,
@@ -58,6 +60,7 @@ def build_server(
                 video_off_on_join=video_off_on_join,
                 max_participants=max_participants,
                 waiting_room=waiting_room,
+                template_id=template_id,
             )
         )
         return {**_public(meeting), "joinUrl": api_url.rstrip("/") + meeting["joinUrl"]}
@@ -183,6 +186,78 @@ def build_server(
     async def list_recordings(meeting_id: str) -> list[dict]:
         """Recordings uploaded for a meeting."""
         return await _call(client.list_recordings(meeting_id))
+
+    # templates and recurring meetings (collaboration.md)
+
+    @mcp.tool()
+    async def create_template(
+        name: str,
+        title: str | None = None,
+        mute_on_join: bool | None = None,
+        video_off_on_join: bool | None = None,
+        max_participants: int | None = None,
+        locked: bool | None = None,
+        waiting_room: bool | None = None,
+    ) -> dict:
+        """Save a meeting template: a title and settings that create_meeting and
+        create_recurring apply with template_id (what they are given wins)."""
+        settings = {
+            key: value
+            for key, value in (
+                ("muteOnJoin", mute_on_join),
+                ("videoOffOnJoin", video_off_on_join),
+                ("maxParticipants", max_participants),
+                ("locked", locked),
+                ("waitingRoom", waiting_room),
+            )
+            if value is not None
+        }
+        return await _call(client.create_template(name, settings, title=title))
+
+    @mcp.tool()
+    async def list_templates() -> list[dict]:
+        """Your meeting templates (and your company's)."""
+        return await _call(client.list_templates())
+
+    @mcp.tool()
+    async def create_recurring(
+        rrule: str,
+        start_at: str,
+        title: str | None = None,
+        timezone: str = "UTC",
+        duration_minutes: int | None = None,
+        template_id: int | None = None,
+    ) -> dict:
+        """A recurring meeting. rrule is an RFC 5545 rule such as "FREQ=WEEKLY;BYDAY=MO,WE"
+        (COUNT=n or UNTIL=...Z to end it); start_at the first occurrence, ISO 8601 (without
+        an offset: a wall-clock time in timezone, an IANA name such as "Europe/Berlin").
+        Each occurrence becomes a scheduled meeting with its own join URL (list_recurring);
+        times keep their wall-clock time across daylight-saving changes."""
+        rule = await _call(
+            client.create_recurring(
+                rrule,
+                start_at,
+                title=title,
+                timezone=timezone,
+                duration_minutes=duration_minutes,
+                template_id=template_id,
+            )
+        )
+        return {**rule, "meetings": await _rule_meetings(rule["id"])}
+
+    @mcp.tool()
+    async def list_recurring() -> list[dict]:
+        """Your recurring meetings, each with its next occurrences and the meetings made so
+        far (join URLs; their host actions work here by meeting id)."""
+        rules = await _call(client.list_recurring())
+        return [{**rule, "meetings": await _rule_meetings(rule["id"])} for rule in rules]
+
+    async def _rule_meetings(rule_id: int) -> list[dict]:
+        """The rule's meetings with full join URLs; their admin tokens stay here."""
+        rule = await _call(client.get_recurring(rule_id))
+        return [
+            {**_public(m), "joinUrl": api_url.rstrip("/") + m["joinUrl"]} for m in rule["meetings"]
+        ]
 
     @mcp.resource("meetings://active", mime_type="application/json")
     async def active_meetings() -> str:
