@@ -89,11 +89,22 @@ export const BOT_EVENTS = Object.freeze(["disconnected", "rejoined", "rejoin:fai
  * @property {number} [timeoutMs]
  */
 
-function socketError(message, event = "error") {
-  const text = String(message || "Refused");
-  const status = /not found|ended/i.test(text) ? 404 : /denied|declined/i.test(text) ? 403 : 400;
-  return new OnepizzaError(status, text, { body: { event, message: text } });
+/**
+ * An `error` (or denial) event as an OnepizzaError; `code` is the server's stable code
+ * (meeting_not_found, meeting_ended, meeting_locked, meeting_full, meeting_scheduled,
+ * waiting_room, rate_limited, bad_payload, not_allowed, ...; "denied" for a denial).
+ */
+function socketError(data, event = "error") {
+  const text = String((data && data.message) || "Refused");
+  const code = (data && data.code) || (event === "waiting-room:denied" ? "denied" : null);
+  const status = GONE_CODES.has(code) ? 404 : code === "denied" ? 403 : code === "rate_limited" ? 429 : 400;
+  const error = new OnepizzaError(status, text, { body: { event, ...data, message: text } });
+  /** @type {string|null} */
+  error.code = code;
+  return error;
 }
+
+const GONE_CODES = new Set(["meeting_not_found", "meeting_ended"]);
 
 async function loadIo() {
   try {
@@ -298,7 +309,7 @@ export class Bot {
         else resolve(joined);
       };
       const onJoined = (joined) => finish(null, joined);
-      const onError = (data) => finish(socketError(data && data.message));
+      const onError = (data) => finish(socketError(data));
       const onDisconnect = (reason) => finish(new OnepizzaError(0, `Disconnected while joining: ${reason}`));
       const timer = setTimeout(
         () => finish(new OnepizzaError(408, `No answer to join-meeting within ${timeoutMs} ms`)),
@@ -329,8 +340,8 @@ export class Bot {
         else resolve();
       };
       const onAdmitted = () => finish(null);
-      const onDenied = (data) => finish(socketError((data && data.message) || "Denied", "waiting-room:denied"));
-      const onError = (data) => finish(socketError(data && data.message));
+      const onDenied = (data) => finish(socketError({ message: (data && data.message) || "Denied" }, "waiting-room:denied"));
+      const onError = (data) => finish(socketError(data));
       const onDisconnect = (reason) => finish(new OnepizzaError(0, `Disconnected while waiting: ${reason}`));
       const timer = limit > 0 ? setTimeout(() => finish(new OnepizzaError(408, `Not admitted within ${limit} ms`)), limit) : null;
       socket.on("waiting-room:admitted", onAdmitted);
@@ -365,7 +376,7 @@ export class Bot {
     try {
       joined = await this._emitJoin(payload, timeoutMs);
     } catch (error) {
-      if (!this.waitingRoom || !/waiting-room:join/.test(error.message)) throw error;
+      if (!this.waitingRoom || error.code !== "waiting_room") throw error;
       await this._waitToBeAdmitted(meetingId);
       joined = await this._emitJoin(payload, timeoutMs);
     }

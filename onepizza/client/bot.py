@@ -51,9 +51,16 @@ REJOIN_WAIT = 5.0  # seconds to wait for `joined` after a reconnection
 BACKOFF_FIRST, BACKOFF_MAX = 0.2, 1.0  # seconds between rounds over the server URLs
 
 
-def _meeting_is_gone(message: str) -> bool:
-    lowered = message.lower()
-    return "ended" in lowered or "not found" in lowered
+def _meeting_is_gone(refused: OnepizzaError) -> bool:
+    return refused.code in ("meeting_ended", "meeting_not_found")
+
+
+def _refusal(data: Any) -> OnepizzaError:
+    """An `error` event as an OnepizzaError carrying the server's stable `code`."""
+    data = data if isinstance(data, dict) else {}
+    error = OnepizzaError(400, str(data.get("message", "")))
+    error.code = data.get("code")
+    return error
 
 
 class _Retry(Exception):
@@ -145,7 +152,7 @@ class Bot:
             if event == "joined" and pending:
                 pending.set_result(data)
             elif event == "error" and pending:
-                pending.set_exception(OnepizzaError(400, (data or {}).get("message", "")))
+                pending.set_exception(_refusal(data))
             elif event in ("meeting:ended", "admin:kick"):
                 self._join_payload = None  # over: nothing to rejoin
             await self._deliver(event, data)
@@ -254,7 +261,7 @@ class Bot:
                 log.debug("rejoin through %s failed: %s", url, exc)
                 continue
             except OnepizzaError as refused:
-                gone = _meeting_is_gone(refused.message)
+                gone = _meeting_is_gone(refused)
                 await self._give_up("meeting:ended" if gone else REJOIN_FAILED, refused.message)
                 return
             if self._sio.connected:  # still up now that `joined` is handled

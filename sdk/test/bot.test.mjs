@@ -67,6 +67,7 @@ test("a bot joins a meeting and exchanges chat with a second bot", async () => {
 test("joining an unknown meeting rejects with an OnepizzaError", async () => {
   const error = await rejects(() => joinMeeting({ io, baseUrl, meetingId: "zzz-zzzz-zzz", name: "Lost" }), 404);
   assert.match(error.message, /not found/i);
+  assert.equal(error.code, "meeting_not_found");
   assert.ok(error instanceof OnepizzaError);
 });
 
@@ -76,6 +77,7 @@ test("a locked meeting refuses a bot; an invite lets it in", async () => {
   await op.meetings.lock(meetingId);
   const refused = await rejects(() => joinMeeting({ io, baseUrl, meetingId, name: "Late" }), 400);
   assert.match(refused.message, /locked/i);
+  assert.equal(refused.code, "meeting_locked");
   const { inviteToken } = await op.meetings.invite(meetingId, { name: "Late" });
   const late = await join({ meetingId, name: "Late", inviteToken });
   assert.equal(late.joined.title, "Locked");
@@ -86,11 +88,13 @@ test("a full or not yet started meeting refuses a bot with a 400", async () => {
   const op = keyClient();
   const small = await op.meetings.create({ title: "Tiny", maxParticipants: 1 });
   await join({ meetingId: small.meetingId, name: "Only one" });
-  await rejects(() => joinMeeting({ io, baseUrl, meetingId: small.meetingId, name: "One too many" }), 400, /full/i);
+  const full = await rejects(() => joinMeeting({ io, baseUrl, meetingId: small.meetingId, name: "One too many" }), 400, /full/i);
+  assert.equal(full.code, "meeting_full");
   await op.meetings.end(small.meetingId);
 
   const later = await op.meetings.create({ title: "Later", scheduledAt: new Date(Date.now() + 3600 * 1000) });
-  await rejects(() => joinMeeting({ io, baseUrl, meetingId: later.meetingId, name: "Early" }), 400, /scheduled/i);
+  const early = await rejects(() => joinMeeting({ io, baseUrl, meetingId: later.meetingId, name: "Early" }), 400, /scheduled/i);
+  assert.equal(early.code, "meeting_scheduled");
   await op.meetings.end(later.meetingId);
 });
 
@@ -189,7 +193,7 @@ test("with a waiting room, a bot waits until the host bot admits it", async () =
   const second = host.waitFor("waiting-room:participant-waiting", (w) => w.name === "Gatecrasher");
   const refused = rejects(() => denied.join(meetingId), 403, /declined/);
   host.deny((await second).socketId);
-  await refused;
+  assert.equal((await refused).code, "denied");
 
   const strict = new Bot({ io, baseUrl, name: "Impatient", waitingRoom: false });
   bots.push(strict);

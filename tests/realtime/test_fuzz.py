@@ -15,6 +15,8 @@ import orjson
 import psycopg2
 import pytest
 
+from onepizza.client.bot import Bot as ClientBot
+from onepizza.client.rest import OnepizzaError
 from onepizza.config import DEFAULT_SOCKET_LIMITS
 from onepizza.realtime.payloads import BAD_FRAME_EVENT, MAX_NESTING
 from onepizza.realtime.server import SIO
@@ -304,3 +306,21 @@ async def test_other_refusals_have_codes(make_world):
     assert (await guest.expect("error", 3))["code"] == "not_found"
     await guest.emit("react", {"emoji": "not an emoji"})
     assert (await guest.expect("error", 4))["code"] == "bad_payload"
+
+
+async def test_the_python_bot_exposes_the_code(make_world):
+    world = await make_world()
+    locked = await world.meeting()
+    headers = {"x-api-key": world.key, "x-admin-token": locked["adminToken"]}
+    await world.http.post(f"/api/meetings/{locked['meetingId']}/lock", headers=headers)
+    for meeting_id, code in (
+        ("zzz-zzzz-zzz", "meeting_not_found"),
+        (locked["meetingId"], "meeting_locked"),
+    ):
+        bot = ClientBot(world.url, "Refused", reconnect=False)
+        try:
+            with pytest.raises(OnepizzaError) as refused:
+                await bot.join(meeting_id)
+            assert refused.value.code == code and refused.value.message
+        finally:
+            await bot.leave()
