@@ -154,7 +154,10 @@ class OnepizzaClient:
         video_off_on_join: bool | None = None,
         max_participants: int | None = None,
         waiting_room: bool | None = None,
+        template_id: int | None = None,
     ) -> dict:
+        """A meeting now, or at `scheduled_at`; with `template_id`, that template's title
+        and settings for those not given."""
         body = _without_none(
             title=title,
             scheduledAt=scheduled_at,
@@ -162,6 +165,7 @@ class OnepizzaClient:
             videoOffOnJoin=video_off_on_join,
             maxParticipants=max_participants,
             waitingRoom=waiting_room,
+            templateId=template_id,
         )
         meeting = await self.request("POST", "/api/meetings", json=body)
         self.admin_tokens[meeting["meetingId"]] = meeting["adminToken"]
@@ -276,6 +280,65 @@ class OnepizzaClient:
 
     async def delete_recording(self, recording_id: int) -> dict:
         return await self.request("DELETE", f"/api/recordings/{recording_id}")
+
+    # --- templates and recurring meetings (collaboration.md) ---------------------------
+
+    async def create_template(
+        self, name: str, settings: dict | None = None, *, title: str | None = None
+    ) -> dict:
+        """A template: a title and any of muteOnJoin, videoOffOnJoin, maxParticipants,
+        locked, waitingRoom, for create_meeting and create_recurring's `template_id`."""
+        body = _without_none(name=name, title=title, settings=settings or {})
+        return await self.request("POST", "/api/templates", json=body)
+
+    async def list_templates(self) -> list[dict]:
+        return (await self.request("GET", "/api/templates"))["templates"]
+
+    async def get_template(self, template_id: int) -> dict:
+        return await self.request("GET", f"/api/templates/{int(template_id)}")
+
+    async def delete_template(self, template_id: int) -> dict:
+        return await self.request("DELETE", f"/api/templates/{int(template_id)}")
+
+    async def create_recurring(
+        self,
+        rrule: str,
+        start_at: str,
+        *,
+        title: str | None = None,
+        timezone: str | None = None,
+        duration_minutes: int | None = None,
+        template_id: int | None = None,
+        settings: dict | None = None,
+    ) -> dict:
+        """A recurring meeting: an RFC 5545 rule (e.g. "FREQ=WEEKLY;BYDAY=MO") from
+        `start_at` (ISO 8601; without an offset, a wall-clock time in `timezone`)."""
+        body = _without_none(
+            title=title,
+            rrule=rrule,
+            startAt=start_at,
+            timezone=timezone,
+            durationMinutes=duration_minutes,
+            templateId=template_id,
+            settings=settings,
+        )
+        return await self.request("POST", "/api/recurring", json=body)
+
+    async def list_recurring(self) -> list[dict]:
+        return (await self.request("GET", "/api/recurring"))["recurring"]
+
+    async def get_recurring(self, recurring_id: int) -> dict:
+        """The rule with the meetings it made; their admin tokens are kept, so host
+        actions on them need only the meeting id."""
+        rule = await self.request("GET", f"/api/recurring/{int(recurring_id)}")
+        for meeting in rule["meetings"]:
+            if meeting.get("adminToken"):
+                self.admin_tokens[meeting["meetingId"]] = meeting["adminToken"]
+        return rule
+
+    async def delete_recurring(self, recurring_id: int) -> dict:
+        """Delete the rule; its meetings not yet started are cancelled (`cancelled`)."""
+        return await self.request("DELETE", f"/api/recurring/{int(recurring_id)}")
 
     # --- platform (§13, §15, §21) ----------------------------------------------------
 

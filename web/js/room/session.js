@@ -22,6 +22,14 @@ import {
 import { floatReaction, setMuted, setPanel, tickTimer, updateControls } from "./controls.js";
 import { people, renderPeople, setHost, updateHostTools } from "./host-tools.js";
 import { joinButton, lobbyError, nameInput, previewVideo } from "./lobby.js";
+import {
+  breakoutJoined,
+  inMyRoom,
+  isRoomMismatch,
+  renderBreakout,
+  showRoomTiles,
+  watchBreakout,
+} from "./breakout.js";
 import { showRecordingNotice, stopRecording } from "./recording.js";
 import { showScreen, showStatus } from "./screens.js";
 
@@ -97,18 +105,25 @@ function connect() {
     if (reason === "io server disconnect") setTimeout(() => socket.connect(), 1000);
   });
 
-  socket.on("error", (data) => onServerError(data?.message || "Something went wrong", data?.code));
+  socket.on("error", (data) => {
+    if (isRoomMismatch(data?.message)) return; // a signal in flight while someone moved rooms
+    onServerError(data?.message || "Something went wrong", data?.code);
+  });
+  watchBreakout(socket);
   socket.on("joined", onJoined);
   socket.on("participant:joined", (p) => {
     if (!p?.participantId || p.participantId === state.selfId) return;
     addParticipant(p);
     renderPeople();
+    showRoomTiles();
+    renderBreakout();
     toast(`${p.name} joined`, { timeout: 3000 });
   });
   socket.on("participant:left", ({ participantId, name } = {}) => {
     if (!state.participants.has(participantId) || participantId === state.selfId) return;
     removeParticipant(participantId);
     renderPeople();
+    renderBreakout();
     toast(`${name || "Someone"} left`, { timeout: 3000 });
   });
   socket.on("participant:updated", (update) => {
@@ -357,10 +372,13 @@ function onJoined(payload) {
   });
   state.mesh = mesh;
   window.onepizza.peers = mesh.peers;
+  breakoutJoined(payload);
   for (const p of payload.participants || []) {
     addParticipant(p);
-    mesh.connect(p.participantId); // §12: the newcomer offers to everyone already here
+    // §12: the newcomer offers to everyone already here (in its room: the main room)
+    if (inMyRoom(p.participantId)) mesh.connect(p.participantId);
   }
+  showRoomTiles();
 
   showRecordingNotice(payload.isRecording ? payload.recordingHostName || "The host" : null);
   $("#room-title").textContent = state.title;
