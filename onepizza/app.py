@@ -32,15 +32,20 @@ from onepizza.realtime.server import attach as attach_socketio
 from onepizza.services.accounts import AccountService
 from onepizza.services.analytics import Analytics, AnalyticsReports
 from onepizza.services.api_keys import ApiKeyService
+from onepizza.services.attendance import AttendanceReports
 from onepizza.services.billing import BillingService
 from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
 from onepizza.services.leases import Leases
+from onepizza.services.meeting_access import MeetingAccess
 from onepizza.services.meeting_timers import MeetingTimers, new_node_id
 from onepizza.services.meetings import ENDED_AT_SHUTDOWN, MeetingService
+from onepizza.services.notes import NotesService
 from onepizza.services.payments.stripe import StripePayments
 from onepizza.services.payments.usdc import DepositAddresses, UsdcWatcher
+from onepizza.services.polls import PollService
+from onepizza.services.questions import QuestionService
 from onepizza.services.ratelimit import RateLimiter
 from onepizza.services.recordings import RecordingService
 from onepizza.services.recurring import RecurringService
@@ -49,14 +54,19 @@ from onepizza.services.registry import (
     ANALYTICS,
     ANALYTICS_REPORTS,
     API_KEYS,
+    ATTENDANCE,
     BILLING,
     CHAT,
     COMPANIES,
     LIVE,
     MAILER,
+    MEETING_ACCESS,
     MEETING_TIMERS,
     MEETINGS,
     NODE_ID,
+    NOTES,
+    POLLS,
+    QUESTIONS,
     RECORDINGS,
     RECURRING,
     TEMPLATES,
@@ -229,6 +239,7 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
     )
     app[CHAT] = ChatService(app[DB_POOL], live)
     app[ANALYTICS_REPORTS] = AnalyticsReports(app[DB_POOL], live)
+    _collaboration(app, live)
     app[TEMPLATES] = TemplateService(app[DB_POOL])
     app[RECURRING] = RecurringService(app[DB_POOL], app[TEMPLATES], service)
     await app[MEETING_TIMERS].restore()  # before serving: a rejoining client finds its meeting
@@ -239,6 +250,20 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
     await heartbeat
     await app[MEETING_TIMERS].leave_deployment()
     await live.close()
+
+
+def _collaboration(app: web.Application, live: LiveState) -> None:
+    """Polls, Q&A, shared notes and attendance; their changes reach the meeting's sockets."""
+    pool, events = app[DB_POOL], SocketMeetingEvents(app[SIO])
+    app[MEETING_ACCESS] = MeetingAccess(pool, live)
+    app[ATTENDANCE] = AttendanceReports(pool)
+    for key, service in (
+        (POLLS, PollService(pool)),
+        (QUESTIONS, QuestionService(pool)),
+        (NOTES, NotesService(pool)),
+    ):
+        service.set_events(events)
+        app[key] = service
 
 
 async def _end_what_cannot_survive(app: web.Application) -> None:

@@ -17,6 +17,7 @@ from onepizza.api.request import json_response
 from onepizza.schemas import accounts as acc
 from onepizza.schemas import analytics as stats
 from onepizza.schemas import billing as bill
+from onepizza.schemas import collab
 from onepizza.schemas import meetings as meet
 from onepizza.schemas import responses as r
 from onepizza.schemas import templates as tpl
@@ -110,6 +111,13 @@ SESSION_NOTE = (
     "cookie must be JSON (Content-Type: application/json) from this site."
 )
 SESSION_OR_KEY = [{SESSION: []}, {KEY: []}]  # either one (a list of alternatives)
+
+# Per-meeting collaboration paths: the owner's key (or the session), or the host token alone.
+COLLAB_AUTH = [(KEY,), (SESSION,), (ADMIN,)]
+COLLAB_NOTE = (
+    "Takes the meeting owner's (or their company's) x-api-key or session, or the meeting's "
+    "x-admin-token alone; readable after the meeting ends."
+)
 
 OPERATIONS: dict[str, dict] = {
     # §1 accounts
@@ -340,6 +348,70 @@ OPERATIONS: dict[str, dict] = {
         content="text/plain",
         errors=(401, 404),
         description=SESSION_NOTE,
+    ),
+    # polls, Q&A, shared notes, attendance (collaboration.md)
+    "polls-create": op(
+        "Create a poll (announced to the meeting as poll:created)",
+        "Collaboration",
+        auth=COLLAB_AUTH,
+        body=collab.CreatePollSchema,
+        ok=(201, collab.PollEnvelopeSchema),
+        errors=(400, 401, 403, 404),
+        description=COLLAB_NOTE,
+    ),
+    "polls-list": op(
+        "A meeting's polls, in creation order (with votes unless anonymous)",
+        "Collaboration",
+        auth=COLLAB_AUTH,
+        ok=(200, collab.PollListSchema),
+        errors=(401, 403, 404),
+        description=COLLAB_NOTE,
+    ),
+    "poll-close": op(
+        "Close a poll (poll:closed); closing a closed poll changes nothing",
+        "Collaboration",
+        auth=COLLAB_AUTH,
+        ok=(200, collab.PollEnvelopeSchema),
+        errors=(401, 403, 404),
+        description=COLLAB_NOTE,
+    ),
+    "questions-list": op(
+        "Q&A questions: most upvoted first, then oldest",
+        "Collaboration",
+        auth=COLLAB_AUTH,
+        ok=(200, collab.QuestionListSchema),
+        errors=(400, 401, 403, 404),
+        query=(("include", "string", False),),
+        description=COLLAB_NOTE + " include=dismissed lists dismissed questions too.",
+    ),
+    "notes-get": op(
+        "The meeting's shared notes (version 0 and empty text before the first write)",
+        "Collaboration",
+        auth=COLLAB_AUTH,
+        ok=(200, collab.NotesSchema),
+        errors=(401, 403, 404),
+        description=COLLAB_NOTE,
+    ),
+    "notes-put": op(
+        "Replace the shared notes (notes:updated)",
+        "Collaboration",
+        auth=COLLAB_AUTH,
+        body=collab.UpdateNotesSchema,
+        ok=(200, collab.NotesSchema),
+        errors=(400, 401, 403, 404, 409),
+        description=COLLAB_NOTE
+        + " A baseVersion that is not the current version is a 409 whose body is the current"
+        " pad (text, version, updatedBy, updatedAt) with the error; without baseVersion the"
+        " write always applies.",
+    ),
+    "attendance-get": op(
+        "Attendance: one row per stay (JSON, or CSV with format=csv)",
+        "Collaboration",
+        auth=COLLAB_AUTH,
+        ok=(200, collab.AttendanceSchema),
+        errors=(400, 401, 403, 404),
+        query=(("format", "string", False),),
+        description=COLLAB_NOTE + " Guest meetings keep no attendance (404).",
     ),
     # §20 recordings
     "recordings-upload": op(

@@ -10,6 +10,7 @@ from onepizza.api.admin_page import AdminPageHandlers
 from onepizza.api.analytics import AnalyticsHandlers
 from onepizza.api.api_keys import ApiKeyHandlers
 from onepizza.api.billing import BillingHandlers
+from onepizza.api.collab import CollabHandlers
 from onepizza.api.companies import CompanyHandlers
 from onepizza.api.health import HealthHandlers
 from onepizza.api.ice import IceHandlers
@@ -95,6 +96,15 @@ def setup_routes(app: web.Application) -> None:
         meetings.transcript_download,
         name="meeting-transcript-download",
     )
+
+    collab = CollabHandlers()
+    app.router.add_post(one + "/polls", collab.create_poll, name="polls-create")
+    app.router.add_get(one + "/polls", collab.list_polls, name="polls-list")
+    app.router.add_post(one + "/polls/{poll_id}/close", collab.close_poll, name="poll-close")
+    app.router.add_get(one + "/questions", collab.questions, name="questions-list")
+    app.router.add_get(one + "/notes", collab.get_notes, name="notes-get")
+    app.router.add_put(one + "/notes", collab.put_notes, name="notes-put")
+    app.router.add_get(one + "/attendance", collab.attendance, name="attendance-get")
 
     recordings = RecordingHandlers()
     app.router.add_post(one + "/recordings", recordings.upload, name="recordings-upload")

@@ -41,6 +41,15 @@ SERVER_EVENTS = (
     "waiting-room:admitted",
     "waiting-room:denied",
     "waiting-room:participant-waiting",
+    "poll:created",
+    "poll:updated",
+    "poll:closed",
+    "qa:asked",
+    "qa:updated",
+    "notes:updated",
+    "notes:conflict",
+    "notes:current",
+    "qa:questions",
 )
 
 # Events the Bot itself queues (they do not come from the server).

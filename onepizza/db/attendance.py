@@ -91,3 +91,33 @@ async def other_nodes(cur, node_id: str) -> list[dict]:
         (node_id, node_id),
     )
     return await cur.fetchall()
+
+
+# --- the attendance report ------------------------------------------------------------
+
+
+async def meeting(cur, meeting_id: str) -> dict | None:
+    """What the report's head and its access check need of a meeting, whatever its status."""
+    await cur.execute(
+        """
+        SELECT id, owner_id, company_id, title, admin_token_hash, status, started_at,
+               ended_at, peak_participants
+        FROM meetings WHERE id = %s
+        """,
+        (meeting_id,),
+    )
+    return await cur.fetchone()
+
+
+async def stays(cur, meeting_id: str) -> list[dict]:
+    """One row per stay, in order of arrival; a stay still going lasts until now."""
+    await cur.execute(
+        """
+        SELECT participant_id, name, is_host, joined_at, left_at,
+               round(extract(epoch FROM COALESCE(left_at, now()) - joined_at))::int
+                   AS duration_seconds
+        FROM attendance WHERE meeting_id = %s ORDER BY joined_at, id
+        """,
+        (meeting_id,),
+    )
+    return await cur.fetchall()

@@ -20,11 +20,13 @@ from onepizza.live.state import (
     public_settings,
 )
 from onepizza.realtime import limits, payloads
-from onepizza.realtime.notifier import hosts_room, meeting_room
+from onepizza.realtime.breakout import emit_in_room
+from onepizza.realtime.notifier import breakout_room, hosts_room, meeting_room
 from onepizza.realtime.server import ROUTES
+from onepizza.services import breakout as breakout_rules
 from onepizza.services.chat import REACTIONS
 from onepizza.services.meetings import Joined, JoinRefused
-from onepizza.services.registry import ANALYTICS, LIVE, MEETINGS
+from onepizza.services.registry import ANALYTICS, LIVE, MEETINGS, NOTES, POLLS
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,7 @@ def joined_payload(joined: Joined) -> dict:
         "isRecording": meeting.recording_host is not None,
         "recordingHostName": meeting.recording_host,
         "resumeToken": joined.resume_token,
+        **breakout_rules.joined_fields(meeting),
     }
 
 
@@ -162,6 +165,8 @@ async def leave_current(room: Room, sid: str) -> None:
     meeting, participant = left
     await room.sio.leave_room(sid, meeting_room(meeting.meeting_id))
     await room.sio.leave_room(sid, hosts_room(meeting.meeting_id))
+    if participant.room:
+        await room.sio.leave_room(sid, breakout_room(meeting.meeting_id, participant.room))
     await room.sio.emit(
         "participant:left",
         {"participantId": participant.participant_id, "name": participant.name},
@@ -181,6 +186,7 @@ async def join_meeting(room: Room, sid: str, data) -> None:
         required=False,
     )
     resume = payloads.text(data, "resumeToken", max_length=200, required=False)
+    collab = await collab_fields(room.app, meeting_id)
     await leave_current(room, sid)  # a socket is in at most one meeting
     room.app[ROUTES].joining(sid)
     join = functools.partial(
@@ -193,7 +199,7 @@ async def join_meeting(room: Room, sid: str, data) -> None:
         resume_token=resume,
     )
     if room.app[LIVE].announces:
-        joined = await join(announce=functools.partial(_announcement, meeting_id))
+        joined = await join(announce=functools.partial(_announcement, meeting_id, collab))
     else:
         # The joins of one meeting take turns from their atomic step to their announcement
         # (not through the attendance write that follows).
@@ -204,7 +210,7 @@ async def join_meeting(room: Room, sid: str, data) -> None:
         async def announce(joined: Joined) -> None:
             nonlocal taken
             try:
-                await _announce(room, sid, joined)
+                await _announce(room, sid, joined, collab)
             finally:
                 taken = False
                 turn.release()
@@ -235,22 +241,31 @@ async def join_meeting(room: Room, sid: str, data) -> None:
             )
 
 
-def _announcement(meeting_id: str, participant_id: str, token: str):
+async def collab_fields(app: web.Application, meeting_id: str) -> dict:
+    """`joined`'s open polls and notes version (collaboration.md), read before the join."""
+    polls, version = await asyncio.gather(
+        app[POLLS].open_polls(meeting_id), app[NOTES].version(meeting_id)
+    )
+    return {"polls": polls, "notesVersion": version}
+
+
+def _announcement(meeting_id: str, collab: dict, participant_id: str, token: str):
     return Announcement(
         room=meeting_room(meeting_id),
         rooms=(meeting_room(meeting_id),),
         host_rooms=(hosts_room(meeting_id),),
         joined={"participantId": participant_id, "resumeToken": token},
+        extra=collab,
     )
 
 
-async def _announce(room: Room, sid: str, joined: Joined) -> None:
+async def _announce(room: Room, sid: str, joined: Joined, collab: dict) -> None:
     """Rooms first, then `joined` to the socket and `participant:joined` to the others."""
     meeting_id = joined.meeting.meeting_id
     await room.sio.enter_room(sid, meeting_room(meeting_id))
     if joined.participant.is_admin:
         await room.sio.enter_room(sid, hosts_room(meeting_id))
-    await room.sio.emit("joined", joined_payload(joined), to=sid)
+    await room.sio.emit("joined", {**joined_payload(joined), **collab}, to=sid)
     await room.sio.emit(
         "participant:joined",
         arrival(joined.participant),
@@ -286,8 +301,8 @@ async def update_state(room: Room, sid: str, **changes) -> None:
     payload = {"participantId": updated.participant_id}
     for field, value in changes.items():
         payload[_camel(field)] = value
-    await room.sio.emit(
-        "participant:updated", payload, room=meeting_room(meeting.meeting_id), skip_sid=sid
+    await emit_in_room(
+        room.sio, room.app[LIVE], meeting, updated, "participant:updated", payload, skip_sid=sid
     )
 
 
@@ -323,11 +338,8 @@ async def react(room: Room, sid: str, data) -> None:
         raise payloads.BadPayload("Unsupported reaction")
     meeting, me = await located(room.app, sid)
     room.app[ANALYTICS].track_feature(meeting, "reaction", {"emoji": emoji})
-    await room.sio.emit(
-        "react",
-        {"participantId": me.participant_id, "emoji": emoji},
-        room=meeting_room(meeting.meeting_id),
-    )
+    reaction = {"participantId": me.participant_id, "emoji": emoji}
+    await emit_in_room(room.sio, room.app[LIVE], meeting, me, "react", reaction)
 
 
 async def recording_notice(room: Room, sid: str, host_name: str | None) -> None:
@@ -370,11 +382,9 @@ async def captions(room: Room, sid: str, data) -> None:
     final = bool(data.get("final"))
     meeting, me = await located(room.app, sid)
     room.app[ANALYTICS].track_feature(meeting, "captions", once_for=me.participant_id)
-    await room.sio.emit(
-        "captions:update",
-        {"pid": me.participant_id, "text": text, "final": final},
-        room=meeting_room(meeting.meeting_id),
-        skip_sid=sid,
+    caption = {"pid": me.participant_id, "text": text, "final": final}
+    await emit_in_room(
+        room.sio, room.app[LIVE], meeting, me, "captions:update", caption, skip_sid=sid
     )
 
 

@@ -240,7 +240,17 @@ def create_sio(settings: Settings, node_id: str) -> socketio.AsyncServer:
 
 
 def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
-    from onepizza.realtime import chat, meetings, signaling, waiting_room
+    from onepizza.realtime import (
+        breakout,
+        chat,
+        meetings,
+        notes,
+        polls,
+        qa,
+        signaling,
+        stream,
+        waiting_room,
+    )
 
     sio = create_sio(settings, app[NODE_ID])
     sio.attach(app, socketio_path="socket.io")
@@ -254,7 +264,7 @@ def attach(app: web.Application, settings: Settings) -> socketio.AsyncServer:
             await sio.manager.listening(sio)
 
         app.on_startup.append(subscribe)
-    for module in (meetings, signaling, chat, waiting_room):
+    for module in (meetings, signaling, chat, waiting_room, breakout, stream, polls, qa, notes):
         module.register(sio, app)
 
     websockets: weakref.WeakSet[web.WebSocketResponse] = weakref.WeakSet()

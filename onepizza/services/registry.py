@@ -6,13 +6,18 @@ from onepizza.live.state import LiveState
 from onepizza.services.accounts import AccountService
 from onepizza.services.analytics import Analytics, AnalyticsReports
 from onepizza.services.api_keys import ApiKeyService
+from onepizza.services.attendance import AttendanceReports
 from onepizza.services.billing import BillingService
 from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
+from onepizza.services.meeting_access import MeetingAccess
 from onepizza.services.meeting_timers import MeetingTimers
 from onepizza.services.meetings import MeetingService
+from onepizza.services.notes import NotesService
 from onepizza.services.payments.usdc import DepositAddresses, UsdcWatcher
+from onepizza.services.polls import PollService
+from onepizza.services.questions import QuestionService
 from onepizza.services.recordings import RecordingService
 from onepizza.services.recurring import RecurringService
 from onepizza.services.templates import TemplateService
@@ -34,6 +39,12 @@ RECORDINGS = web.AppKey("recordings", RecordingService)
 WEBHOOKS = web.AppKey("webhooks", WebhookService)
 ANALYTICS = web.AppKey("analytics", Analytics)
 ANALYTICS_REPORTS = web.AppKey("analytics_reports", AnalyticsReports)
+# Polls, Q&A, shared notes and attendance (collaboration.md)
+MEETING_ACCESS = web.AppKey("meeting_access", MeetingAccess)
+POLLS = web.AppKey("polls", PollService)
+QUESTIONS = web.AppKey("questions", QuestionService)
+NOTES = web.AppKey("notes", NotesService)
+ATTENDANCE = web.AppKey("attendance", AttendanceReports)
 # Templates and recurring meetings (collaboration.md)
 TEMPLATES = web.AppKey("templates", TemplateService)
 RECURRING = web.AppKey("recurring", RecurringService)

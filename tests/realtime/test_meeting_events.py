@@ -74,6 +74,11 @@ async def test_join_payloads_and_who_hears_them(world):
         "isRecording",
         "recordingHostName",
         "resumeToken",  # ours: lets a reconnecting client take its own place back
+        "breakout",  # collaboration.md: breakout rooms and the live stream
+        "isStreaming",
+        "streamHostName",
+        "polls",  # collaboration.md: the open polls and the notes' version
+        "notesVersion",
     }
     assert joined["isAdmin"] is True and joined["participants"] == []
     assert joined["title"] == "Standup" and joined["muteOnJoin"] is True
