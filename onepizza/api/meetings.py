@@ -221,6 +221,7 @@ class MeetingHandlers:
                 "participant_name": r["participant_name"],
                 "text": r["text"],
                 "created_at": iso(r["created_at"]),
+                "room": r["room_name"],  # the breakout room it was sent in; null: main
             }
             for r in rows
         ]
@@ -233,7 +234,8 @@ class MeetingHandlers:
         rows = await request.app[CHAT].transcript(user, meeting_id)
         lines = [
             f"[{r['created_at'].astimezone(UTC).strftime('%H:%M:%S')}] "
-            f"{r['participant_name']}: {r['text']}"
+            + (f"[{r['room_name']}] " if r["room_name"] else "")
+            + f"{r['participant_name']}: {r['text']}"
             for r in rows
         ]
         return web.Response(

@@ -41,6 +41,16 @@ SERVER_EVENTS = (
     "waiting-room:admitted",
     "waiting-room:denied",
     "waiting-room:participant-waiting",
+    "breakout:created",
+    "breakout:updated",
+    "breakout:assigned",
+    "breakout:participant-joined",
+    "breakout:participant-left",
+    "breakout:message",
+    "breakout:closed",
+    "breakout:all-closed",
+    "stream:started",
+    "stream:stopped",
     "poll:created",
     "poll:updated",
     "poll:closed",
@@ -117,6 +127,7 @@ class Bot:
         self.participant_id: str | None = None
         self.meeting_id: str | None = None
         self.resume_token: str | None = None
+        self.participants: dict[str, dict] = {}  # the others in the meeting, by id
         self.reconnect = reconnect
         self.reconnect_timeout = reconnect_timeout
         self._queue: asyncio.Queue = asyncio.Queue(maxsize=max_buffer)
@@ -164,9 +175,22 @@ class Bot:
                 pending.set_exception(_refusal(data))
             elif event in ("meeting:ended", "admin:kick"):
                 self._join_payload = None  # over: nothing to rejoin
+            self._track(event, data)
             await self._deliver(event, data)
 
         return handle
+
+    def _track(self, event: str, data: Any) -> None:
+        """Keep `participants` (the others, as `joined` and participant:joined show them)."""
+        if not isinstance(data, dict):
+            return
+        if event == "joined":
+            others = data.get("participants") or []
+            self.participants = {p["participantId"]: p for p in others if isinstance(p, dict)}
+        elif event == "participant:joined" and "participantId" in data:
+            self.participants[data["participantId"]] = data
+        elif event == "participant:left":
+            self.participants.pop(data.get("participantId"), None)
 
     async def _deliver(self, event: str, data: Any) -> None:
         if self._queue.full():
@@ -335,6 +359,122 @@ class Bot:
 
     async def raise_hand(self, raised: bool = True) -> None:
         await self.emit("raise-hand", {"isHandRaised": raised})
+
+    # --- breakout rooms and the live stream (§10; hosts, but join/leave) ----------------
+
+    async def _ask(self, event: str, data: Any, answer: str, *, mine=None, timeout=10.0) -> Any:  # noqa: ASYNC109
+        """Send `event` and wait for the server's `answer` (the first for which `mine(payload)`
+        holds, if given): its payload, or the `error` meanwhile as an OnepizzaError."""
+        done = asyncio.get_running_loop().create_future()
+
+        def answered(payload):
+            if not done.done() and (mine is None or mine(payload)):
+                done.set_result(payload)
+
+        def refused(payload):
+            if not done.done():
+                message = (payload or {}).get("message", "") if isinstance(payload, dict) else ""
+                done.set_exception(OnepizzaError(400, message))
+
+        waiting = ((answer, answered), ("error", refused))
+        for name, callback in waiting:
+            self.on(name, callback)
+        try:
+            await self.emit(event, data)
+            try:
+                return await asyncio.wait_for(done, timeout)
+            except TimeoutError:
+                raise OnepizzaError(504, f"No answer to {event}") from None
+        finally:
+            for name, callback in waiting:
+                self._callbacks[name].remove(callback)
+
+    async def create_breakout_rooms(self, names: Sequence[str]) -> list[dict]:
+        """Open rooms (1-20 names), replacing any open ones: [{id, name, participantCount}]."""
+        created = await self._ask("breakout:create", {"rooms": list(names)}, "breakout:created")
+        return created["rooms"]
+
+    async def assign_breakout(self, assignments: dict[str, str | None]) -> list[dict]:
+        """Assign participants (id -> room id; None unassigns): the rooms after it."""
+        pairs = [{"participantId": pid, "roomId": room} for pid, room in assignments.items()]
+
+        def done(payload) -> bool:  # the update that shows these assignments
+            rooms = {room["id"]: set(room.get("assigned", ())) for room in payload["rooms"]}
+            return all(
+                pid in rooms.get(room, ()) if room else all(pid not in a for a in rooms.values())
+                for pid, room in assignments.items()
+            )
+
+        event = {"assignments": pairs}
+        updated = await self._ask("breakout:assign", event, "breakout:updated", mine=done)
+        return updated["rooms"]
+
+    async def join_breakout(self, room_id: str) -> dict:
+        """Enter a room (the one assigned, or any for a host)."""
+        return await self._ask(
+            "breakout:join", {"roomId": room_id}, "breakout:participant-joined", mine=self._me
+        )
+
+    async def leave_breakout(self) -> dict:
+        """Back to the main room."""
+        return await self._ask("breakout:leave", {}, "breakout:participant-joined", mine=self._me)
+
+    async def broadcast_to_breakouts(self, message: str) -> dict:
+        return await self._ask("breakout:broadcast", {"message": message}, "breakout:message")
+
+    async def close_breakout_rooms(self) -> None:
+        await self._ask("breakout:close", {}, "breakout:all-closed")
+
+    async def start_stream(self, url: str) -> dict:
+        """Start the live broadcast to an rtmp:// or rtmps:// URL (a host)."""
+        return await self._ask("stream:start", {"url": url}, "stream:started")
+
+    async def stop_stream(self) -> None:
+        await self._ask("stream:stop", {}, "stream:stopped")
+
+    def _me(self, payload) -> bool:
+        return isinstance(payload, dict) and payload.get("participantId") == self.participant_id
+
+    # polls, Q&A and shared notes (collaboration.md); a refusal comes back as an `error` event
+
+    async def create_poll(
+        self,
+        question: str,
+        options: list[str] | None = None,
+        *,
+        kind: str = "multiple",
+        anonymous: bool = False,
+    ) -> None:
+        """Host only: a poll for everyone (`poll:created`)."""
+        body = {"question": question, "kind": kind, "anonymous": anonymous}
+        if options is not None:
+            body["options"] = options
+        await self.emit("poll:create", body)
+
+    async def close_poll(self, poll_id: int) -> None:
+        await self.emit("poll:close", {"pollId": poll_id})
+
+    async def vote(self, poll_id: int, choice: int) -> None:
+        """`choice` is the option's index; a new vote replaces this Bot's earlier one."""
+        await self.emit("poll:vote", {"pollId": poll_id, "choice": choice})
+
+    async def ask(self, text: str) -> None:
+        await self.emit("qa:ask", {"text": text})
+
+    async def upvote(self, question_id: int) -> None:
+        """Toggles this Bot's upvote (never on its own question)."""
+        await self.emit("qa:upvote", {"questionId": question_id})
+
+    async def answer_question(self, question_id: int) -> None:
+        await self.emit("qa:answer", {"questionId": question_id})
+
+    async def dismiss_question(self, question_id: int) -> None:
+        await self.emit("qa:dismiss", {"questionId": question_id})
+
+    async def update_notes(self, text: str, base_version: int) -> None:
+        """`notes:updated` to all, or `notes:conflict` (the current pad) to this Bot when
+        `base_version` is no longer the current version."""
+        await self.emit("notes:update", {"text": text, "baseVersion": base_version})
 
     async def leave(self) -> None:
         self._join_payload = None  # first: the disconnect below must not start a rejoin

@@ -178,6 +178,11 @@ class TranscriptMessageSchema(Schema):
     participant_name = fields.String(required=True)
     text = fields.String(required=True)
     created_at = fields.String(required=True)
+    room = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The breakout room's name it was sent in; null: the main room"},
+    )
 
 
 class TranscriptSchema(Schema):

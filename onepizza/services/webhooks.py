@@ -34,6 +34,8 @@ EVENTS = (
     "participant.joined",
     "participant.left",
     "recording.uploaded",
+    "stream.started",
+    "stream.stopped",
 )
 MAX_WEBHOOKS = 20  # per account
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
