@@ -377,6 +377,13 @@ local raw = redis.call('HGET', mkey(id, ':p'), pid)
 if not raw then return false end
 local s = snapshot(id, false)
 if not s then return false end
+-- not the participants, but the processes their sockets are on (is a broadcast local?)
+local seen, nodes = {}, {}
+for _, p in ipairs(redis.call('HVALS', mkey(id, ':p'))) do
+  local node = string.match(p, '"node":"([^"]*)"') or ''
+  if not seen[node] then seen[node] = true table.insert(nodes, node) end
+end
+s.nodes = nodes
 return cjson.encode({meeting = s, participant = raw})
 """
 
@@ -675,6 +682,7 @@ def _meeting(snapshot: dict) -> LiveMeeting:
         ender=m.get("ender", ""),
         breakout=_breakout(m.get("br")),
         stream_host=m.get("stream"),
+        nodes=frozenset(snapshot["nodes"]) if "nodes" in snapshot else None,
     )
 
 

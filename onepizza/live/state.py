@@ -95,6 +95,8 @@ class LiveMeeting:
     # Breakout rooms while open: {"rooms": [{"id", "name"}], "assigned": {participant: room}}
     breakout: dict | None = None
     stream_host: str | None = None  # who started the live stream, while one runs
+    # The processes of the participants' sockets, in a snapshot that leaves them out (locate)
+    nodes: frozenset[str] | None = None
 
 
 @dataclass

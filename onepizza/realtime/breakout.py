@@ -26,7 +26,7 @@ from onepizza.live.state import (
 )
 from onepizza.realtime import payloads
 from onepizza.realtime.notifier import breakout_room, hosts_room, meeting_room
-from onepizza.realtime.server import ROUTES
+from onepizza.realtime.server import ROUTES, only_here
 from onepizza.services import breakout as rules
 from onepizza.services.registry import LIVE
 
@@ -43,13 +43,22 @@ async def emit_to_room(
     """To the members of room `room_id` of `meeting` (a snapshot with its participants when
     rooms are open: the main room's members are those in none)."""
     meeting_id = meeting.meeting_id
+    here = only_here(sio, meeting)
     if room_id != MAIN_ROOM:
-        await sio.emit(event, data, room=breakout_room(meeting_id, room_id), skip_sid=skip_sid)
+        await sio.emit(
+            event,
+            data,
+            room=breakout_room(meeting_id, room_id),
+            skip_sid=skip_sid,
+            ignore_queue=here,
+        )
         return
     skip = [p.sid for p in meeting.participants.values() if p.room != MAIN_ROOM]
     if skip_sid is not None:
         skip.append(skip_sid)
-    await sio.emit(event, data, room=meeting_room(meeting_id), skip_sid=skip or None)
+    await sio.emit(
+        event, data, room=meeting_room(meeting_id), skip_sid=skip or None, ignore_queue=here
+    )
 
 
 async def emit_in_room(
@@ -66,7 +75,13 @@ async def emit_in_room(
     as before (no store call); in the main room while rooms are open, one snapshot to
     know whom to skip."""
     if me.room == MAIN_ROOM and meeting.breakout is None:
-        await sio.emit(event, data, room=meeting_room(meeting.meeting_id), skip_sid=skip_sid)
+        await sio.emit(
+            event,
+            data,
+            room=meeting_room(meeting.meeting_id),
+            skip_sid=skip_sid,
+            ignore_queue=only_here(sio, meeting),
+        )
         return
     if me.room == MAIN_ROOM:
         meeting = await live.meeting(meeting.meeting_id) or meeting

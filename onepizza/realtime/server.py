@@ -17,6 +17,7 @@ from aiohttp import WSCloseCode, web
 from onepizza.config import Settings
 from onepizza.live.local import LocalRoutes
 from onepizza.live.redis import connection_pool
+from onepizza.live.state import LiveMeeting
 from onepizza.realtime import limits as event_limits
 from onepizza.realtime import payloads
 from onepizza.realtime.notifier import meeting_room
@@ -85,6 +86,7 @@ class LocalFirstRedisManager(socketio.AsyncRedisManager):
 
     def __init__(self, *args, node_id: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.node_id = node_id
         self.node_channel = node_channel(self.channel, node_id)
         self._probe = f"onepizza-probe:{secrets.token_hex(8)}"
         self._probe_sent = self.json.dumps(self._probe)  # as _publish sends it
@@ -206,6 +208,19 @@ def without_websocket_compression(socketio_path: str):
         return await handler(request)
 
     return middleware
+
+
+def only_here(sio: socketio.AsyncServer, meeting: LiveMeeting) -> bool:
+    """Whether every participant of `meeting` (a snapshot from the store) has its socket on
+    this process, so that a broadcast to the meeting's rooms need not go through Redis: no
+    other process has a member to deliver it to. (One joining elsewhere after the snapshot
+    was taken joined after the message, as far as its order goes.) Always so in memory."""
+    node = getattr(sio.manager, "node_id", None)
+    if node is None:
+        return True
+    if meeting.participants:
+        return all(p.node == node for p in meeting.participants.values())
+    return meeting.nodes is not None and meeting.nodes <= {node}
 
 
 def in_meeting_room(sio: socketio.AsyncServer, sid: str, meeting_id: str) -> bool:

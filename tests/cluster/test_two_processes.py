@@ -20,10 +20,12 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 import pytest
+import redis.asyncio as aioredis
 import socketio
 
 from onepizza.client import Bot
 from onepizza.client.bot import SERVER_EVENTS
+from onepizza.realtime.server import SOCKETIO_CHANNEL
 from tests.api.meeting_helpers import User, create_meeting, db_one, db_rows
 from tests.client.heard import Heard, until
 from tests.cluster.conftest import Cluster, ServerProcess
@@ -97,6 +99,9 @@ class Deployments:
         """Two processes on one Redis."""
         url = _redis_db(self._redis_url(), REDIS_DB)
         return await self._use(("redis", grace), 2, {"REDIS_URL": url}, grace)
+
+    def redis_url(self) -> str:
+        return self._redis_url()
 
     async def memory(self, grace: float = GRACE) -> ServerProcess:
         """One process, its live state in its memory."""
@@ -385,6 +390,53 @@ async def test_participants_on_two_processes_see_each_other_signal_and_chat(
     )
     await asyncio.sleep(0.2)
     assert bob.of("participant:left") == []  # Bob, out of the meeting, hears no more of it
+
+
+@bounded(60)
+async def test_chat_of_a_meeting_on_one_process_stays_off_redis_until_it_spans_two(
+    deployments, peers, funded_user
+):
+    """A broadcast to a meeting whose participants are all on the sender's process is
+    delivered there without a message on the Socket.IO channel; once someone joins through
+    the other process, the same broadcast goes through Redis and reaches them."""
+    node1, node2 = await deployments.redis()
+    user = await funded_user(node1)
+    meeting = await new_meeting(node1, user)
+    mid = meeting["meetingId"]
+    alice = await peers(node1, "Alice")
+    bob = await peers(node1, "Bob")
+    await alice.join(mid, adminToken=meeting["adminToken"])
+    await bob.join(mid)
+
+    redis = aioredis.from_url(_redis_db(deployments.redis_url(), REDIS_DB))
+    pubsub = redis.pubsub(ignore_subscribe_messages=True)
+    await pubsub.psubscribe(SOCKETIO_CHANNEL + "*")
+    heard: list[bytes] = []
+
+    async def listen() -> None:
+        async for message in pubsub.listen():
+            heard.append(message["data"])
+
+    listener = asyncio.create_task(listen())
+    try:
+        await asyncio.sleep(0.2)  # subscribed
+        await alice.emit("chat:message", {"text": "only on node1"})
+        await until(lambda: len(bob.of("chat:message")) == 1, "Bob hears Alice")
+        await asyncio.sleep(0.3)  # time for a publish to arrive
+        assert not [m for m in heard if b"only on node1" in m], heard
+
+        carol = await peers(node2, "Carol")
+        await carol.join(mid)
+        await alice.emit("chat:message", {"text": "to both processes"})
+        await until(lambda: len(carol.of("chat:message")) == 1, "Carol (node2) hears Alice")
+        assert carol.of("chat:message")[0]["text"] == "to both processes"
+        await until(lambda: [m for m in heard if b"to both processes" in m], "the publish")
+    finally:
+        listener.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await listener
+        await pubsub.aclose()
+        await redis.aclose()
 
 
 @bounded(60)
