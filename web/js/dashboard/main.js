@@ -8,6 +8,7 @@ import { dollars, errorText, op, takeWelcome } from "../account/common.js";
 // says so inside its section and the others still work.
 const SECTIONS = [
   ["meetings", () => import("./meetings.js")],
+  ["schedule", () => import("./templates.js")],
   ["keys", () => import("./keys.js")],
   ["webhooks", () => import("./webhooks.js")],
   ["billing", () => import("./billing.js")],
