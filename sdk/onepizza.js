@@ -819,6 +819,106 @@ class MeetingsApi extends Group {
     return this.client.url(`/api/meetings/${segment(meetingId, "meetingId")}/transcript/download`);
   }
 
+  // --- polls, Q&A, shared notes, attendance (collaboration.md) -------------------------
+  // These take the API key (or the session); without either, the meeting's admin token (the
+  // one given as `adminToken`, else the one remembered from create()).
+
+  /**
+   * A poll for the meeting (announced as poll:created). kind "yesno" and "rating" have
+   * fixed options; "multiple" (the default) takes 2-10.
+   * @param {string} meetingId
+   * @param {{ question: string, kind?: "multiple"|"yesno"|"rating", options?: string[], anonymous?: boolean }} poll
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<{ poll: Poll }>}
+   */
+  createPoll(meetingId, poll, options = {}) {
+    return this.collab("POST", meetingId, "/polls", options, { body: withoutUndefined(poll) });
+  }
+
+  /**
+   * The meeting's polls in creation order, with results (and who chose what, unless anonymous).
+   * @param {string} meetingId
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<{ polls: Poll[] }>}
+   */
+  polls(meetingId, options = {}) {
+    return this.collab("GET", meetingId, "/polls", options);
+  }
+
+  /**
+   * Close a poll (poll:closed); votes on it are refused from then on.
+   * @param {string} meetingId
+   * @param {number} pollId
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<{ poll: Poll }>}
+   */
+  closePoll(meetingId, pollId, options = {}) {
+    return this.collab("POST", meetingId, `/polls/${segment(pollId, "pollId")}/close`, options);
+  }
+
+  /**
+   * Q&A questions, most upvoted first (then oldest first).
+   * @param {string} meetingId
+   * @param {{ includeDismissed?: boolean, adminToken?: string }} [options]
+   * @returns {Promise<{ questions: Question[] }>}
+   */
+  questions(meetingId, options = {}) {
+    const query = options.includeDismissed ? { include: "dismissed" } : undefined;
+    return this.collab("GET", meetingId, "/questions", options, { query });
+  }
+
+  /**
+   * The shared notes ({ text: "", version: 0 } before the first write).
+   * @param {string} meetingId
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<Notes>}
+   */
+  notes(meetingId, options = {}) {
+    return this.collab("GET", meetingId, "/notes", options);
+  }
+
+  /**
+   * Replace the shared notes (notes:updated). With `baseVersion`, a write on an older version
+   * rejects with an OnepizzaError 409 whose `body` is the current notes.
+   * @param {string} meetingId
+   * @param {{ text: string, baseVersion?: number }} notes
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<Notes>}
+   */
+  updateNotes(meetingId, notes, options = {}) {
+    return this.collab("PUT", meetingId, "/notes", options, { body: withoutUndefined(notes) });
+  }
+
+  /**
+   * Who attended: one row per stay, during and after the meeting.
+   * @param {string} meetingId
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<Attendance>}
+   */
+  attendance(meetingId, options = {}) {
+    return this.collab("GET", meetingId, "/attendance", options);
+  }
+
+  /**
+   * The attendance rows as CSV text.
+   * @param {string} meetingId
+   * @param {{ adminToken?: string }} [options]
+   * @returns {Promise<string>}
+   */
+  attendanceCsv(meetingId, options = {}) {
+    return this.collab("GET", meetingId, "/attendance", options, { query: { format: "csv" }, as: "text" });
+  }
+
+  /** @private */
+  collab(method, meetingId, suffix, options, extra = {}) {
+    const given = options && options.adminToken;
+    const adminToken = given || (this.client.apiKey ? undefined : this.client.adminTokens.get(meetingId));
+    return this.client.request(method, `/api/meetings/${segment(meetingId, "meetingId")}${suffix}`, {
+      adminToken,
+      ...extra,
+    });
+  }
+
   /** @private */
   host(method, meetingId, suffix, options, body) {
     const adminToken = this.client.adminTokenFor(meetingId, options && options.adminToken);

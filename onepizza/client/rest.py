@@ -13,11 +13,14 @@ class OnepizzaError(Exception):
 
     code: str | None = None  # a Socket.IO `error` event's stable code (Bot refusals)
 
-    def __init__(self, status: int, message: str, details: dict | None = None):
+    def __init__(
+        self, status: int, message: str, details: dict | None = None, body: dict | None = None
+    ):
         super().__init__(f"{status}: {message}")
         self.status = status
         self.message = message
         self.details = details
+        self.body = body  # the whole JSON error body (a notes 409 carries the current pad)
 
 
 class OnepizzaClient:
@@ -281,6 +284,72 @@ class OnepizzaClient:
     async def delete_recording(self, recording_id: int) -> dict:
         return await self.request("DELETE", f"/api/recordings/{recording_id}")
 
+    # --- polls, Q&A, shared notes, attendance (collaboration.md) ---------------------
+    # The client's API key when it has one; otherwise the meeting's host token (given, or
+    # kept from create_meeting).
+
+    async def _collab(self, method, meeting_id, suffix, admin_token=None, **kwargs) -> Any:
+        token = admin_token or (None if self.api_key else self._token(meeting_id, None))
+        path = f"/api/meetings/{meeting_id}{suffix}"
+        return await self.request(method, path, admin_token=token, **kwargs)
+
+    async def create_poll(
+        self,
+        meeting_id: str,
+        question: str,
+        options: list[str] | None = None,
+        *,
+        kind: str = "multiple",
+        anonymous: bool = False,
+        admin_token: str | None = None,
+    ) -> dict:
+        """A poll everyone in the meeting can vote on (`poll:created`); `kind` "yesno" and
+        "rating" have fixed options."""
+        body = _without_none(question=question, kind=kind, options=options, anonymous=anonymous)
+        return (await self._collab("POST", meeting_id, "/polls", admin_token, json=body))["poll"]
+
+    async def list_polls(self, meeting_id: str, admin_token: str | None = None) -> list[dict]:
+        return (await self._collab("GET", meeting_id, "/polls", admin_token))["polls"]
+
+    async def close_poll(
+        self, meeting_id: str, poll_id: int, admin_token: str | None = None
+    ) -> dict:
+        suffix = f"/polls/{int(poll_id)}/close"
+        return (await self._collab("POST", meeting_id, suffix, admin_token))["poll"]
+
+    async def get_questions(
+        self, meeting_id: str, *, include_dismissed: bool = False, admin_token: str | None = None
+    ) -> list[dict]:
+        params = {"include": "dismissed"} if include_dismissed else None
+        answer = await self._collab("GET", meeting_id, "/questions", admin_token, params=params)
+        return answer["questions"]
+
+    async def get_notes(self, meeting_id: str, admin_token: str | None = None) -> dict:
+        return await self._collab("GET", meeting_id, "/notes", admin_token)
+
+    async def update_notes(
+        self,
+        meeting_id: str,
+        text: str,
+        *,
+        base_version: int | None = None,
+        admin_token: str | None = None,
+    ) -> dict:
+        """Write the notes; with `base_version`, a 409 OnepizzaError when they changed since
+        (its `body` has the current text and version)."""
+        body = _without_none(text=text, baseVersion=base_version)
+        return await self._collab("PUT", meeting_id, "/notes", admin_token, json=body)
+
+    async def get_attendance(self, meeting_id: str, admin_token: str | None = None) -> dict:
+        return await self._collab("GET", meeting_id, "/attendance", admin_token)
+
+    async def get_attendance_csv(self, meeting_id: str, admin_token: str | None = None) -> str:
+        params = {"format": "csv"}
+        body = await self._collab(
+            "GET", meeting_id, "/attendance", admin_token, params=params, raw=True
+        )
+        return body.decode()
+
     # --- templates and recurring meetings (collaboration.md) ---------------------------
 
     async def create_template(
@@ -365,6 +434,7 @@ def _without_none(**values: Any) -> dict:
 def _error(status: int, body: bytes) -> OnepizzaError:
     try:
         payload = json.loads(body)
-        return OnepizzaError(status, str(payload.get("error", "")), payload.get("details"))
+        message, details = str(payload.get("error", "")), payload.get("details")
+        return OnepizzaError(status, message, details, payload)
     except (ValueError, AttributeError):
         return OnepizzaError(status, body.decode(errors="replace")[:200] or "HTTP error")

@@ -177,6 +177,72 @@ def build_server(
         await _call(joined_bot(meeting_id).react(emoji))
         return {"sent": True}
 
+    # polls, Q&A, shared notes and attendance (collaboration.md), over REST
+
+    @mcp.tool()
+    async def create_poll(
+        meeting_id: str,
+        question: str,
+        options: list[str] | None = None,
+        kind: str = "multiple",
+        anonymous: bool = False,
+    ) -> dict:
+        """Ask the meeting a poll: kind "multiple" (2-10 options), "yesno" or "rating" (1-5;
+        no options needed). Participants vote in the meeting page or through their bots."""
+        return await _call(
+            client.create_poll(meeting_id, question, options, kind=kind, anonymous=anonymous)
+        )
+
+    @mcp.tool()
+    async def get_poll_results(meeting_id: str, poll_id: int | None = None) -> dict:
+        """Results of one poll (poll_id) or of every poll of the meeting: counts per option,
+        total votes, open or closed, and who chose what unless the poll is anonymous."""
+        polls = await _call(client.list_polls(meeting_id))
+        if poll_id is None:
+            return {"polls": polls}
+        for poll in polls:
+            if poll["id"] == poll_id:
+                return {"poll": poll}
+        raise ToolError(f"No poll {poll_id} in meeting {meeting_id}")
+
+    @mcp.tool()
+    async def get_questions(meeting_id: str, include_dismissed: bool = False) -> list[dict]:
+        """The meeting's Q&A questions, most upvoted first (then oldest first)."""
+        return await _call(client.get_questions(meeting_id, include_dismissed=include_dismissed))
+
+    @mcp.tool()
+    async def get_meeting_notes(meeting_id: str) -> dict:
+        """The meeting's shared notes: text, version, who wrote last and when."""
+        return await _call(client.get_notes(meeting_id))
+
+    @mcp.tool()
+    async def update_meeting_notes(
+        meeting_id: str, text: str, base_version: int | None = None
+    ) -> dict:
+        """Replace the shared notes (everyone in the meeting sees them change). Pass the
+        version you read as base_version to write only if nobody changed them since: if
+        somebody did, nothing is written and the answer is {"conflict": true, "current":
+        the notes as they are now}, to merge with and send again."""
+
+        async def write() -> dict:
+            try:
+                return await client.update_notes(meeting_id, text, base_version=base_version)
+            except OnepizzaError as exc:
+                if exc.status != 409 or not exc.body:
+                    raise
+                fields = ("text", "version", "updatedBy", "updatedAt")
+                return {"conflict": True, "current": {k: exc.body.get(k) for k in fields}}
+
+        return await _call(write())
+
+    @mcp.tool()
+    async def get_attendance(meeting_id: str, as_csv: bool = False) -> dict:
+        """Who attended and for how long: one row per stay (joinedAt, leftAt,
+        durationSeconds); as_csv gives the same rows as CSV text."""
+        if as_csv:
+            return {"csv": await _call(client.get_attendance_csv(meeting_id))}
+        return await _call(client.get_attendance(meeting_id))
+
     @mcp.tool()
     async def get_transcript(meeting_id: str) -> list[dict]:
         """The meeting's chat messages, in order."""
