@@ -249,6 +249,7 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
     stop.set()
     await heartbeat
     await app[MEETING_TIMERS].leave_deployment()
+    await app[CHAT].close()  # the messages still waiting to be stored
     await live.close()
 
 

@@ -10,6 +10,7 @@ from onepizza.db import cursor
 from onepizza.db import meetings as meeting_sql
 from onepizza.errors import NotFound
 from onepizza.live.state import LiveMeeting, LiveState, Participant
+from onepizza.services.batches import BatchWriter
 
 MAX_LENGTH = 2000
 REACTIONS = frozenset({"👍", "❤️", "😂", "🎉", "👏"})
@@ -23,6 +24,12 @@ class ChatService:
     def __init__(self, pool, live: LiveState):
         self._pool = pool
         self._live = live
+        # Messages are stored in the background, in order and in batches: the broadcast
+        # does not wait for the database, and a burst of chat is one round trip.
+        self._stored = BatchWriter(pool, chat_sql.insert_many, "chat")
+
+    async def close(self) -> None:
+        await self._stored.close()
 
     async def post(
         self, meeting: LiveMeeting, sender: Participant, text, reply_to, *, room_name=None
@@ -42,26 +49,28 @@ class ChatService:
         ):
             raise ChatRefused("replyTo must be a message of this meeting")
         message_id = secrets.token_hex(8)
+        sent_ms = int(time.time() * 1000)
         if not meeting.guest:
-            async with cursor(self._pool) as cur:
-                await chat_sql.insert(
-                    cur,
-                    message_id=message_id,
-                    meeting_id=meeting.meeting_id,
-                    participant_id=sender.participant_id,
-                    name=sender.name,
-                    text=text,
-                    reply_to=reply_to,
-                    room_id=sender.room or None,
-                    room_name=room_name if sender.room else None,
+            self._stored.put(
+                (
+                    message_id,
+                    meeting.meeting_id,
+                    sender.participant_id,
+                    sender.name,
+                    text,
+                    reply_to,
+                    sender.room or None,
+                    room_name if sender.room else None,
+                    sent_ms,
                 )
+            )
         await self._live.remember_message(meeting.meeting_id, message_id)
         return {
             "id": message_id,
             "from": sender.participant_id,
             "name": sender.name,
             "text": text,
-            "timestamp": int(time.time() * 1000),
+            "timestamp": sent_ms,
             "replyTo": reply_to,
         }
 
@@ -76,6 +85,7 @@ class ChatService:
 
     async def transcript(self, user: dict, meeting_id: str) -> list[dict]:
         """The meeting's messages in order, for its owner (or their company)."""
+        await self._stored.flush()  # this process's messages not yet written
         async with cursor(self._pool) as cur:
             owners = await meeting_sql.owners(cur, meeting_id)
             visible = owners is not None and (
