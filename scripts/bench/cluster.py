@@ -51,12 +51,18 @@ CONFIGS = {
     "memory": (1, False),
     "redis": (1, True),
     "redis2": (2, True),
+    "redis2m": (2, True),
 }
 CONFIG_TITLES = {
     "memory": "1 process, memory state",
     "redis": "1 process, Redis",
     "redis2": "2 processes, Redis",
+    "redis2m": "2 processes, Redis, by meeting",
 }
+# redis2 splits every meeting between the processes (the worst case: each chat message and
+# signal crosses); redis2m puts each meeting's clients on one process (meeting k on process
+# k mod 2), as deploy/haproxy.cfg routes connections that name their meeting.
+AFFINITY = {"redis2m"}
 SCENARIOS = ("joins", "chat", "signaling", "rtt")
 SCENARIO_TIMEOUT = 180.0  # seconds for one scenario of one configuration, servers included
 RAISED = "1000000/minute"
@@ -338,8 +344,13 @@ class Clients:
 
 
 def plan_for(name: str, config: str, urls: list[str], meetings: dict, a) -> dict:
-    two = len(urls) > 1
-    plan = {"scenario": name, "urls": urls, "max_seconds": SCENARIO_TIMEOUT - 20}
+    two = len(urls) > 1 and config not in AFFINITY
+    plan = {
+        "scenario": name,
+        "urls": urls,
+        "max_seconds": SCENARIO_TIMEOUT - 20,
+        "affinity": config in AFFINITY,
+    }
     if name == "joins":
         plan |= {
             "per_meeting": a.joins_per_meeting,
@@ -365,7 +376,9 @@ def plan_for(name: str, config: str, urls: list[str], meetings: dict, a) -> dict
     elif name == "signaling":  # with two processes, A on one and B on the other: all cross
         plan |= {
             "pairs": [
-                {"meeting": m, "a_url": 0, "b_url": 1 if two else 0} for m in meetings["signaling"]
+                {"meeting": m, "a_url": a_url, "b_url": 1 if two else a_url}
+                for k, m in enumerate(meetings["signaling"])
+                for a_url in [k % len(urls) if config in AFFINITY else 0]
             ],
             "rounds": a.sig_rounds,
             "cap_s": a.sig_cap,
@@ -623,6 +636,7 @@ def merged_figures(runs: list[dict]) -> dict:
 
 def render(runs: list[dict], configs: list[str], repeats: int) -> str:
     fig = merged_figures(runs)
+    compared = [c for c in configs if c != "memory"]
     out = [f"(each figure: the median of {repeats} runs)" if repeats > 1 else ""]
     # CPU per operation
     rows = []
@@ -643,7 +657,7 @@ def render(runs: list[dict], configs: list[str], repeats: int) -> str:
                 vals[c] = v
                 row.append(v)
             base = vals.get("memory")
-            row += [ratio(vals.get("redis"), base), ratio(vals.get("redis2"), base)]
+            row += [ratio(vals.get(c), base) for c in compared]
             if part != "server" and all(v in (None, 0) for v in vals.values()):
                 continue
             rows.append(row)
@@ -655,14 +669,13 @@ def render(runs: list[dict], configs: list[str], repeats: int) -> str:
                 [
                     f"{label}: server+redis {unit}",
                     *[tot[c] for c in configs],
-                    ratio(tot.get("redis"), tot.get("memory")),
-                    ratio(tot.get("redis2"), tot.get("memory")),
+                    *[ratio(tot.get(c), tot.get("memory")) for c in compared],
                 ]
             )
     out.append(
         table(
             "CPU per operation (summed over the server processes; Redis and PostgreSQL apart)",
-            ["", *[CONFIG_TITLES[c] for c in configs], "redis/mem", "redis2/mem"],
+            ["", *[CONFIG_TITLES[c] for c in configs], *[f"{c}/mem" for c in compared]],
             rows,
         )
     )

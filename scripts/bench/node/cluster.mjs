@@ -101,6 +101,9 @@ function participants(count, urlOf, first = 0) {
   return Array.from({ length: count }, (_, i) => new Participant(first + i, plan.urls[urlOf(first + i)]));
 }
 const alternate = (i) => i % plan.urls.length; // clients alternate between the servers
+// plan.affinity: a meeting's clients all on one server (meeting k on server k mod N), as
+// deploy/haproxy.cfg routes connections that name their meeting
+const byMeeting = (per, first) => (i) => Math.floor((i - first) / per) % plan.urls.length;
 
 async function connectAll(parts) {
   const latencies = [], failures = {};
@@ -150,7 +153,7 @@ async function scenarioJoins() {
   let first = 0;
   for (const v of plan.variants) {
     const per = plan.per_meeting;
-    const parts = participants(v.meetings.length * per, alternate, first);
+    const parts = participants(v.meetings.length * per, plan.affinity ? byMeeting(per, first) : alternate, first);
     first += parts.length;
     const learned = new Map(parts.map((p) => [p, []]));
     for (const p of parts) p.sock.on('participant:joined', (d) => learned.get(p).push(d.participantId));
@@ -201,7 +204,7 @@ async function scenarioJoins() {
 // ── chat ─────────────────────────────────────────────────────────────────────────────────
 async function scenarioChat() {
   const n = plan.participants, M = plan.messages, rate = plan.rate, senders = Math.min(plan.senders, n);
-  const parts = participants(n, alternate);
+  const parts = participants(n, plan.affinity ? () => 0 : alternate);
   await connectAll(parts);
   for (const p of parts) {
     const r = await p.join(plan.meeting, `p${p.idx}`);
