@@ -37,6 +37,23 @@ export const SERVER_EVENTS = Object.freeze([
   "waiting-room:admitted",
   "waiting-room:denied",
   "waiting-room:participant-waiting",
+  "breakout:created",
+  "breakout:updated",
+  "breakout:assigned",
+  "breakout:participant-joined",
+  "breakout:participant-left",
+  "breakout:message",
+  "breakout:closed",
+  "breakout:all-closed",
+  "stream:started",
+  "stream:stopped",
+  "poll:created",
+  "poll:updated",
+  "poll:closed",
+  "qa:asked",
+  "qa:updated",
+  "notes:updated",
+  "notes:conflict",
 ]);
 
 /** Events the Bot itself raises (they do not come from the server). */
@@ -447,6 +464,183 @@ export class Bot {
   /** Host only: turn someone in the waiting room away. @param {string} socketId */
   deny(socketId) {
     this.emit("waiting-room:deny", { meetingId: this.meetingId, socketId });
+  }
+
+  /**
+   * Send `event`, then resolve with the server's `answer` (the first passing `test`), or
+   * reject with its `error` as an OnepizzaError (400), or with 408 after timeoutMs.
+   * @private
+   */
+  _ask(event, payload, answer, test = () => true) {
+    return new Promise((resolve, reject) => {
+      const done = (settle, value) => {
+        clearTimeout(timer);
+        stopAnswer();
+        stopError();
+        settle(value);
+      };
+      const timer = setTimeout(
+        () => done(reject, new OnepizzaError(408, `No ${answer} within ${this.timeoutMs} ms`)),
+        this.timeoutMs,
+      );
+      const stopAnswer = this.on(answer, (data) => {
+        if (test(data)) done(resolve, data);
+      });
+      const stopError = this.on("error", (data) => done(reject, new OnepizzaError(400, data?.message || "Refused")));
+      try {
+        this.emit(event, payload);
+      } catch (error) {
+        done(reject, error);
+      }
+    });
+  }
+
+  /**
+   * Host only: open breakout rooms (1-20 names of 1-60 characters), replacing open ones.
+   * @param {string[]} names
+   * @returns {Promise<{id: string, name: string, participantCount: number}[]>}
+   */
+  async createBreakoutRooms(names) {
+    return (await this._ask("breakout:create", { rooms: names }, "breakout:created")).rooms;
+  }
+
+  /**
+   * Host only: assign participants to rooms (participantId → roomId; null unassigns).
+   * Resolves with the rooms once they show it.
+   * @param {Record<string, string|null>} assignments
+   */
+  async assignBreakout(assignments) {
+    const entries = Object.entries(assignments);
+    const shows = ({ rooms }) =>
+      entries.every(([pid, roomId]) =>
+        roomId
+          ? rooms.some((room) => room.id === roomId && room.assigned?.includes(pid))
+          : rooms.every((room) => !room.assigned?.includes(pid)),
+      );
+    const pairs = entries.map(([participantId, roomId]) => ({ participantId, roomId }));
+    return (await this._ask("breakout:assign", { assignments: pairs }, "breakout:updated", shows)).rooms;
+  }
+
+  /** Enter a breakout room (the one assigned, or any for a host). @param {string} roomId */
+  joinBreakout(roomId) {
+    const mine = (data) => data?.participantId === this.participantId;
+    return this._ask("breakout:join", { roomId }, "breakout:participant-joined", mine);
+  }
+
+  /** Back to the main room. */
+  leaveBreakout() {
+    const mine = (data) => data?.participantId === this.participantId;
+    return this._ask("breakout:leave", {}, "breakout:participant-joined", mine);
+  }
+
+  /** Host only: a message to every room (at most 500 characters). @param {string} message */
+  broadcastToBreakouts(message) {
+    return this._ask("breakout:broadcast", { message }, "breakout:message");
+  }
+
+  /** Host only: close every room; everyone returns to the main room. */
+  async closeBreakoutRooms() {
+    await this._ask("breakout:close", {}, "breakout:all-closed");
+  }
+
+  /** Host only: start the live broadcast to an rtmp:// or rtmps:// URL. @param {string} url */
+  startStream(url) {
+    return this._ask("stream:start", { url }, "stream:started");
+  }
+
+  /** Host only: stop the live broadcast. */
+  async stopStream() {
+    await this._ask("stream:stop", {}, "stream:stopped");
+  }
+
+  // --- polls, Q&A and shared notes (collaboration.md) ---------------------------------
+
+  /**
+   * Host only: a poll for everyone; resolves with it once poll:created comes back.
+   * @param {{ question: string, kind?: "multiple"|"yesno"|"rating", options?: string[], anonymous?: boolean }} poll
+   * @returns {Promise<Object>} the poll
+   */
+  async createPoll(poll) {
+    const { question } = poll;
+    const mine = (data) => data?.poll?.question === String(question).trim();
+    return (await this._ask("poll:create", poll, "poll:created", mine)).poll;
+  }
+
+  /** Host only: close a poll. @param {number} pollId @returns {Promise<Object>} the poll */
+  async closePoll(pollId) {
+    return (await this._ask("poll:close", { pollId }, "poll:closed", (d) => d?.poll?.id === pollId)).poll;
+  }
+
+  /**
+   * Vote (`choice` is the option's index); a new vote replaces this Bot's earlier one.
+   * Resolves with the next poll:updated of that poll ({ pollId, results, totalVotes }): the
+   * one this vote caused, unless another participant's update reached this Bot first.
+   * @param {number} pollId
+   * @param {number} choice
+   */
+  vote(pollId, choice) {
+    return this._ask("poll:vote", { pollId, choice }, "poll:updated", (d) => d?.pollId === pollId);
+  }
+
+  /** Ask the meeting a question (1-500 characters). @param {string} text @returns {Promise<Object>} */
+  async ask(text) {
+    const mine = (d) => d?.question?.participantId === this.participantId && d.question.text === String(text).trim();
+    return (await this._ask("qa:ask", { text }, "qa:asked", mine)).question;
+  }
+
+  /** Toggle this Bot's upvote (not on its own question). @param {number} questionId @returns {Promise<Object>} */
+  upvote(questionId) {
+    return this._question("qa:upvote", questionId);
+  }
+
+  /** Host only: mark a question answered. @param {number} questionId @returns {Promise<Object>} */
+  answerQuestion(questionId) {
+    return this._question("qa:answer", questionId);
+  }
+
+  /** Host only: dismiss a question. @param {number} questionId @returns {Promise<Object>} */
+  dismissQuestion(questionId) {
+    return this._question("qa:dismiss", questionId);
+  }
+
+  /** @private */
+  async _question(event, questionId) {
+    const same = (d) => d?.question?.id === questionId;
+    return (await this._ask(event, { questionId }, "qa:updated", same)).question;
+  }
+
+  /**
+   * Write the shared notes on `baseVersion` (the version this Bot last saw). Resolves with
+   * { updated: notes } when the write won, or { conflict: { text, version } } (the current
+   * notes, nothing written) when somebody else's came first.
+   * @param {string} text
+   * @param {number} baseVersion
+   * @returns {Promise<{ updated?: Object, conflict?: { text: string, version: number } }>}
+   */
+  updateNotes(text, baseVersion) {
+    return new Promise((resolve, reject) => {
+      const stops = [];
+      const done = (settle, value) => {
+        clearTimeout(timer);
+        for (const stop of stops) stop();
+        settle(value);
+      };
+      const timer = setTimeout(() => done(reject, new OnepizzaError(408, `No answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+      stops.push(
+        this.on("notes:updated", (d) => {
+          if (d?.version === baseVersion + 1 && d.text === text && d.updatedBy === this.name) {
+            done(resolve, { updated: d });
+          }
+        }),
+        this.on("notes:conflict", (d) => done(resolve, { conflict: d })),
+        this.on("error", (d) => done(reject, new OnepizzaError(400, d?.message || "Refused"))),
+      );
+      try {
+        this.emit("notes:update", { text, baseVersion });
+      } catch (error) {
+        done(reject, error);
+      }
+    });
   }
 
   /** Leave the meeting and close the connection. */
