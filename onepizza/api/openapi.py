@@ -531,8 +531,9 @@ OPERATIONS: dict[str, dict] = {
             "Each occurrence becomes an ordinary scheduled meeting, made ahead of time (the "
             "next one always, and every one within 14 days, at most 50 waiting), with its own "
             "id, admin token and join URL: GET /api/recurring/{id} lists them. Occurrences keep "
-            "their wall-clock time in `timezone` across daylight-saving changes. FREQ=SECONDLY "
-            "and MINUTELY are refused. templateId: a template's title and settings, under the "
+            "their wall-clock time in `timezone` across daylight-saving changes. FREQ=SECONDLY, "
+            "MINUTELY and HOURLY and BYSECOND are refused (FREQ=DAILY with BYHOUR gives up to "
+            "24 a day). templateId: a template's title and settings, under the "
             "fields given here (404 for a template you cannot see). 402 without credit for the "
             "first meeting. " + SESSION_NOTE
         ),

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 AHEAD = timedelta(days=14)  # meetings are made this far ahead (and always the next one)
 MAX_AHEAD = 50  # scheduled meetings one rule may have waiting at most
 NEXT_SHOWN = 5  # nextOccurrences
-HORIZON_YEARS = 20  # an occurrence further away than this is treated as none
+HORIZON_YEARS = 10  # an occurrence further away than this is treated as none
 DUE_BATCH = 100  # rules looked at per transaction batch
 MAX_SLEEP = 60.0  # the job looks for rules at least this often
 NO_CREDIT_RETRY = timedelta(minutes=1)
@@ -59,7 +59,11 @@ PARTS = {
     "BYMONTH",
     "BYSETPOS",
 }
-TOO_FREQUENT = {"SECONDLY", "MINUTELY"}
+# Sub-daily frequencies rebuild their times on every step of the walk (an impossible HOURLY
+# rule with long BYMINUTE lists takes minutes to find out): several meetings a day are
+# FREQ=DAILY with BYHOUR (and BYMINUTE), at most MAX_PER_DAY of them.
+TOO_FREQUENT = {"SECONDLY", "MINUTELY", "HOURLY"}
+MAX_PER_DAY = 24
 
 
 class RuleError(ValueError):
@@ -112,7 +116,15 @@ def parse_rule(text: str, start: datetime) -> du.rrule:
     if "FREQ" not in seen:
         raise RuleError("rrule needs FREQ (DAILY, WEEKLY, MONTHLY, YEARLY or HOURLY)")
     if seen["FREQ"] in TOO_FREQUENT:
-        raise RuleError(f"FREQ={seen['FREQ']} is too frequent for meetings: use HOURLY or less")
+        raise RuleError(
+            f"FREQ={seen['FREQ']} is too frequent for meetings: use DAILY (with BYHOUR for "
+            "several a day), WEEKLY, MONTHLY or YEARLY"
+        )
+    if "BYSECOND" in seen:
+        raise RuleError("rrule BYSECOND is not supported: meetings start on the minute")
+    per_day = len(seen.get("BYHOUR", "0").split(",")) * len(seen.get("BYMINUTE", "0").split(","))
+    if per_day > MAX_PER_DAY:
+        raise RuleError(f"rrule gives {per_day} times a day: at most {MAX_PER_DAY}")
     for name, low, high in (("INTERVAL", 1, 1000), ("COUNT", 1, 10_000)):
         if name in seen and not (seen[name].isdigit() and low <= int(seen[name]) <= high):
             raise RuleError(f"rrule {name} must be a whole number from {low} to {high}")
@@ -138,6 +150,17 @@ def occurrences(rule: du.rrule, after: datetime, *, limit: int) -> list[datetime
     except _TooFar:
         pass
     return found
+
+
+def _checked_rule(text: str, start: datetime) -> tuple[du.rrule | None, str | None]:
+    """The rule, or what is wrong with it."""
+    try:
+        rule = parse_rule(text, start)
+    except RuleError as exc:
+        return None, str(exc)
+    if not occurrences(rule, start - timedelta(seconds=1), limit=1):
+        return None, f"rrule has no occurrence from startAt on (within {HORIZON_YEARS} years)"
+    return rule, None
 
 
 def rule_of(row: dict) -> du.rrule:
@@ -166,13 +189,11 @@ class RecurringService:
             user, body["templateId"], title=body["title"], settings=body["settings"]
         )
         start = body["startAt"]
-        try:
-            rule = parse_rule(body["rrule"], start)
-        except RuleError as exc:
-            raise BadRequest(str(exc), details={"rrule": [str(exc)]}) from None
-        if not occurrences(rule, start - timedelta(seconds=1), limit=1):
-            message = "rrule has no occurrence from startAt on"
-            raise BadRequest(message, details={"rrule": [message]})
+        # In a thread: finding out that a rule never occurs walks up to HORIZON_YEARS of
+        # days (a fraction of a second), which the event loop should not wait for.
+        rule, problem = await asyncio.to_thread(_checked_rule, body["rrule"], start)
+        if problem:
+            raise BadRequest(problem, details={"rrule": [problem]})
         now = datetime.now(UTC)
         fields = {
             "title": title or DEFAULT_TITLE,

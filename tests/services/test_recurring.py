@@ -140,7 +140,8 @@ async def test_a_restarted_server_makes_what_is_missing(serve, make_settings, da
 
 async def test_at_most_max_ahead_meetings_wait(api, database_url):
     user = await register(api, database_url, balance=10)
-    rule = await create_rule(api, user, title="Hourly", rrule="FREQ=HOURLY", startAt=in_future(600))
+    every_hour = "FREQ=DAILY;BYHOUR=" + ",".join(str(hour) for hour in range(24))
+    rule = await create_rule(api, user, title="Hourly", rrule=every_hour, startAt=in_future(600))
     assert len(made(database_url, rule["id"])) == recurring.MAX_AHEAD
     assert await api.app[RECURRING].generate(rule["id"]) == 0
     # Once the first ten have passed, ten more are made.
@@ -181,7 +182,10 @@ async def test_a_bounded_rule_finishes(api, database_url):
 
 def test_a_rule_that_never_occurs_is_found_out():
     start = datetime(2027, 1, 1, 9, tzinfo=NEW_YORK)
-    for text in ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "RRULE:FREQ=HOURLY;BYMONTH=4;BYMONTHDAY=31"):
+    for text in (
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+        "RRULE:FREQ=DAILY;BYHOUR=9,10;BYMONTH=4;BYMONTHDAY=31",
+    ):
         rule = recurring.parse_rule(text, start)
         assert recurring.occurrences(rule, start, limit=5) == []
     rule = recurring.parse_rule("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", start)
