@@ -239,6 +239,9 @@ async def join_meeting(room: Room, sid: str, data) -> None:
                 {"socketId": waiting_sid, "name": waiting_name, "count": len(waiting)},
                 to=sid,
             )
+        if joined.meeting.breakout is not None:  # and who is assigned to which room
+            rooms = breakout_rules.rooms_view(joined.meeting, with_assigned=True)
+            await room.sio.emit("breakout:updated", {"rooms": rooms}, to=sid)
 
 
 async def collab_fields(app: web.Application, meeting_id: str) -> dict:

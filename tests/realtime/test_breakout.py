@@ -281,6 +281,19 @@ async def test_creating_again_replaces_the_rooms(room):
     assert c["participantCount"] == 0
 
 
+async def test_a_host_joining_late_learns_the_assignments(room, world):  # noqa: F811
+    a, b = await open_rooms(room)
+    second_host = await world.bot()
+    joined = await second_host.join(room.meeting_id, "Hana", adminToken=room.meeting["adminToken"])
+    assert [r["id"] for r in joined["breakout"]["rooms"]] == [a, b]
+    updated = await second_host.expect("breakout:updated")
+    assert updated["rooms"][0]["assigned"] == sorted([room.ids["ann"], room.ids["bob"]])
+    assert updated["rooms"][1]["participants"] == [room.ids["host"]]
+    late_guest = await world.bot()
+    await late_guest.join(room.meeting_id, "Gil")
+    await quiet(late_guest, "breakout:updated")
+
+
 async def test_refusals_change_nothing(room, world):  # noqa: F811
     host, ann = room.bots["host"], room.bots["ann"]
     # a guest may do none of the host's steps
