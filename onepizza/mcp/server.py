@@ -3,10 +3,15 @@ HTTP at /mcp and SSE at /sse on one port)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import time
 from typing import Any
 
 import aiohttp
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.fastmcp import FastMCP
 from mcp.server.fastmcp.exceptions import ToolError
 
@@ -33,12 +38,129 @@ def _public(meeting: dict) -> dict:
     return {key: value for key, value in meeting.items() if key != "adminToken"}
 
 
+class ApiKeyVerifier:
+    """Over HTTP, an agent's Bearer token is its own onepizza API key: valid while the API
+    accepts it (GET /api/auth/me with it), which is asked again after VERIFIED_SECONDS."""
+
+    VERIFIED_SECONDS = 60.0
+    MAX_REMEMBERED = 1000
+
+    def __init__(self, api_url: str):
+        self.api_url = api_url
+        self._verified: dict[str, tuple[float, AccessToken | None]] = {}
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        now = time.monotonic()
+        known = self._verified.get(digest)
+        if known is not None and known[0] > now:
+            return known[1]
+        client = OnepizzaClient(self.api_url, token)
+        try:
+            profile = await client.me()
+        except OnepizzaError as exc:
+            if exc.status not in (401, 403):
+                return None  # not remembered: the API may answer next time
+            profile = None
+        except (aiohttp.ClientError, TimeoutError, OSError):
+            return None
+        finally:
+            await client.close()
+        access = None
+        if profile is not None:
+            # The key's digest names the client: an MCP session stays with the key that made it.
+            access = AccessToken(
+                token=token, client_id=f"key:{digest}", scopes=[], subject=str(profile["id"])
+            )
+        if len(self._verified) >= self.MAX_REMEMBERED:
+            self._verified.clear()
+        self._verified[digest] = (now + self.VERIFIED_SECONDS, access)
+        return access
+
+
+class _Caller:
+    def __init__(self, client: OnepizzaClient):
+        self.client = client
+        self.bots: dict[str, Bot] = {}
+
+
+class Callers:
+    """Each caller's API client and bots: over HTTP, those of the account whose API key came
+    as the Bearer token; over stdio (no token), the server's own (ONEPIZZA_API_KEY)."""
+
+    def __init__(self, api_url: str, api_key: str | None):
+        self.api_url = api_url
+        self._own = _Caller(OnepizzaClient(api_url, api_key))
+        self._remote: dict[str, _Caller] = {}
+
+    def current(self) -> _Caller:
+        access = get_access_token()
+        if access is None:
+            return self._own
+        caller = self._remote.get(access.client_id)
+        if caller is None:
+            caller = self._remote[access.client_id] = _Caller(
+                OnepizzaClient(self.api_url, access.token)
+            )
+        return caller
+
+
+class _CallersClient:
+    """The current caller's OnepizzaClient, for the tools."""
+
+    def __init__(self, callers: Callers):
+        self._callers = callers
+
+    def __getattr__(self, name: str):
+        return getattr(self._callers.current().client, name)
+
+
+class _CallersBots:
+    """The current caller's bots by meeting id, for the tools."""
+
+    def __init__(self, callers: Callers):
+        self._callers = callers
+
+    def _bots(self) -> dict[str, Bot]:
+        return self._callers.current().bots
+
+    def __contains__(self, meeting_id: str) -> bool:
+        return meeting_id in self._bots()
+
+    def __getitem__(self, meeting_id: str) -> Bot:
+        return self._bots()[meeting_id]
+
+    def __setitem__(self, meeting_id: str, bot: Bot) -> None:
+        self._bots()[meeting_id] = bot
+
+    def pop(self, meeting_id: str, default=None):
+        return self._bots().pop(meeting_id, default)
+
+
 def build_server(
-    api_url: str, api_key: str | None, *, host: str = "127.0.0.1", port: int = 3100
+    api_url: str,
+    api_key: str | None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 3100,
+    remote: bool = False,
 ) -> FastMCP:
-    client = OnepizzaClient(api_url, api_key)
-    bots: dict[str, Bot] = {}
-    mcp = FastMCP("onepizza", instructions=INSTRUCTIONS, host=host, port=port)
+    """The tools; `remote` (HTTP): every request needs a Bearer token, the agent's own API
+    key, and the tools act as that account (`api_key` is then not used)."""
+    callers = Callers(api_url, None if remote else api_key)
+    client = _CallersClient(callers)
+    bots = _CallersBots(callers)
+    auth = {}
+    if remote:
+        auth = {
+            "token_verifier": ApiKeyVerifier(api_url),
+            "auth": AuthSettings(
+                issuer_url=api_url,
+                resource_server_url=f"http://{host}:{port}/mcp",
+                validate_token_resource=False,  # the verifier asks the API itself
+            ),
+        }
+    mcp = FastMCP("onepizza", instructions=INSTRUCTIONS, host=host, port=port, **auth)
 
     @mcp.tool()
     async def create_meeting(
@@ -342,12 +464,15 @@ def http_app(mcp: FastMCP):
     sse = mcp.sse_app()
     return Starlette(
         routes=[*streamable.routes, *sse.routes],
+        middleware=streamable.user_middleware,  # the Bearer check, when remote
         lifespan=lambda app: mcp.session_manager.run(),
     )
 
 
 def run(transport: str, *, api_url: str, api_key: str | None, host: str, port: int) -> None:
-    mcp = build_server(api_url, api_key, host=host, port=port)
+    # Over HTTP each agent sends its own API key; the environment's key serves stdio only.
+    remote = transport != "stdio"
+    mcp = build_server(api_url, api_key, host=host, port=port, remote=remote)
     if transport == "stdio":
         mcp.run("stdio")
         return

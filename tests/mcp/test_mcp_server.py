@@ -147,19 +147,24 @@ def http_mcp(api):
     proc.wait(timeout=10)
 
 
-async def test_streamable_http(http_mcp):
+async def test_streamable_http(http_mcp, api):
     base, url = http_mcp
+    bearer = {"Authorization": f"Bearer {api[1]}"}  # each agent sends its own API key
     async with (
-        streamablehttp_client(f"{base}/mcp") as (read, write, _),
+        streamablehttp_client(f"{base}/mcp", headers=bearer) as (read, write, _),
         ClientSession(read, write) as session,
     ):
         await session.initialize()
         await agent_session(session, url)
 
 
-async def test_sse(http_mcp):
+async def test_sse(http_mcp, api):
     base, _ = http_mcp
-    async with sse_client(f"{base}/sse") as (read, write), ClientSession(read, write) as session:
+    bearer = {"Authorization": f"Bearer {api[1]}"}
+    async with (
+        sse_client(f"{base}/sse", headers=bearer) as (read, write),
+        ClientSession(read, write) as session,
+    ):
         await session.initialize()
         tools = {tool.name for tool in (await session.list_tools()).tools}
         assert tools >= TOOLS
