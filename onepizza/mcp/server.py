@@ -299,6 +299,38 @@ def build_server(
         await _call(joined_bot(meeting_id).react(emoji))
         return {"sent": True}
 
+    @mcp.tool()
+    async def create_breakout_rooms(
+        meeting_id: str,
+        rooms: list[str],
+        assignments: dict[str, str] | None = None,
+        auto_assign: bool = False,
+    ) -> dict:
+        """Open breakout rooms (1-20 names; replaces open ones) through the joined bot, as
+        host. assignments maps participantId to a room's name; auto_assign spreads every
+        participant but the hosts evenly over the rooms instead."""
+        bot = joined_bot(meeting_id)
+        created = await _call(bot.create_breakout_rooms(rooms))
+        by_name = {room["name"]: room["id"] for room in created}
+        wanted: dict[str, str | None] = {}
+        if auto_assign:
+            guests = sorted(pid for pid, p in bot.participants.items() if not p.get("isAdmin"))
+            wanted = {pid: created[i % len(created)]["id"] for i, pid in enumerate(guests)}
+        for pid, name in (assignments or {}).items():
+            if name not in by_name:
+                raise ToolError(f"No room named {name!r}")
+            wanted[pid] = by_name[name]
+        result = created
+        if wanted:
+            result = await _call(bot.assign_breakout(wanted))
+        return {"rooms": result}
+
+    @mcp.tool()
+    async def end_breakout(meeting_id: str) -> dict:
+        """Close every breakout room: everyone returns to the main room."""
+        await _call(joined_bot(meeting_id).close_breakout_rooms())
+        return {"closed": True}
+
     # polls, Q&A, shared notes and attendance (collaboration.md), over REST
 
     @mcp.tool()
