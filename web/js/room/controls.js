@@ -94,9 +94,15 @@ export function toggleCaptions() {
   updateControls();
 }
 
+const COLLAB_PANELS = ["polls", "qa", "notes"]; // polls.js, qa.js, notes.js
+
 export function setPanel(which, open) {
   const panels = { chat: $("#chat-panel"), people: $("#people-panel"), breakout: $("#breakout-panel") };
   const buttons = { chat: $("#btn-chat"), people: $("#btn-people"), breakout: $("#btn-breakout") };
+  for (const name of COLLAB_PANELS) {
+    panels[name] = $(`#${name}-panel`);
+    buttons[name] = $(`#btn-${name}`);
+  }
   const show = open ?? panels[which].hidden;
   for (const [name, panel] of Object.entries(panels)) {
     const visible = name === which ? show : false;
@@ -116,6 +122,10 @@ export function setPanel(which, open) {
     $("#people-panel").querySelector("button, input")?.focus();
   } else if (which === "breakout" && show) {
     $("#breakout-panel").querySelector("button:not([hidden]), input, select")?.focus();
+  } else if (COLLAB_PANELS.includes(which) && show) {
+    // the panel's first field: the host's poll form, the question box, the notes
+    const fields = "form:not([hidden]) input, form:not([hidden]) textarea, button:not([data-close-panel])";
+    panels[which].querySelector(fields)?.focus();
   }
   updateControls();
   requestAnimationFrame(() => grid.relayout());

@@ -30,6 +30,9 @@ import {
   showRoomTiles,
   watchBreakout,
 } from "./breakout.js";
+import { notesJoined, watchNotes } from "./notes.js";
+import { pollsJoined, watchPolls } from "./polls.js";
+import { qaJoined, watchQa } from "./qa.js";
 import { showRecordingNotice, stopRecording } from "./recording.js";
 import { showScreen, showStatus } from "./screens.js";
 
@@ -110,6 +113,9 @@ function connect() {
     onServerError(data?.message || "Something went wrong", data?.code);
   });
   watchBreakout(socket);
+  watchPolls(socket);
+  watchQa(socket);
+  watchNotes(socket);
   socket.on("joined", onJoined);
   socket.on("participant:joined", (p) => {
     if (!p?.participantId || p.participantId === state.selfId) return;
@@ -373,6 +379,9 @@ function onJoined(payload) {
   state.mesh = mesh;
   window.onepizza.peers = mesh.peers;
   breakoutJoined(payload);
+  pollsJoined(payload);
+  qaJoined();
+  notesJoined(payload);
   for (const p of payload.participants || []) {
     addParticipant(p);
     // §12: the newcomer offers to everyone already here (in its room: the main room)
