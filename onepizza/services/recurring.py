@@ -164,7 +164,12 @@ def _checked_rule(text: str, start: datetime) -> tuple[du.rrule | None, str | No
 
 
 def rule_of(row: dict) -> du.rrule:
-    zone = ZoneInfo(row["timezone"])
+    """A stored rule; RuleError if it no longer reads (an edited row, a zone gone from the
+    time zone data)."""
+    try:
+        zone = ZoneInfo(row["timezone"])
+    except (ValueError, KeyError, OSError) as exc:  # ZoneInfoNotFoundError is a KeyError
+        raise RuleError(f"unknown time zone {row['timezone']!r}") from exc
     return parse_rule(row["rrule"], row["start_at"].astimezone(zone))
 
 
@@ -244,7 +249,7 @@ class RecurringService:
     def next_occurrences(row: dict, now: datetime | None = None) -> list[datetime]:
         try:
             rule = rule_of(row)
-        except (RuleError, ValueError):
+        except RuleError:
             return []
         return occurrences(rule, now or datetime.now(UTC), limit=NEXT_SHOWN)
 
@@ -274,7 +279,10 @@ class RecurringService:
             due = await recurring_sql.due(cur, limit=DUE_BATCH)
         made = 0
         for rule_id in due:
-            made += await self.generate(rule_id)
+            try:
+                made += await self.generate(rule_id)
+            except Exception:  # one rule's failure must not hold back the others
+                log.exception("recurring meeting %s: making its meetings failed", rule_id)
         return made, len(due) == DUE_BATCH
 
     async def generate(self, rule_id: int, *, now: datetime | None = None) -> int:
@@ -286,7 +294,7 @@ class RecurringService:
                 return 0
             try:
                 rule = rule_of(row)
-            except (RuleError, ValueError) as exc:
+            except RuleError as exc:
                 log.warning("recurring meeting %s: its rule no longer parses: %s", rule_id, exc)
                 await recurring_sql.set_progress(
                     cur,

@@ -180,6 +180,40 @@ async def test_a_bounded_rule_finishes(api, database_url):
     assert await api.app[RECURRING].generate(rule["id"]) == 0
 
 
+async def test_a_rule_that_no_longer_reads_holds_back_no_other(api, database_url):
+    """A stored rule edited into nonsense (or whose zone left the time zone data) is shown
+    with no next occurrences and skipped by the job, which goes on with the others."""
+    user = await register(api, database_url, balance=10)
+    broken = await create_rule(
+        api, user, title="Broken", rrule="FREQ=DAILY", startAt=in_future(600)
+    )
+    zoneless = await create_rule(
+        api, user, title="Zoneless", rrule="FREQ=DAILY", startAt=in_future(600)
+    )
+    healthy = await create_rule(api, user, title="Fine", rrule="FREQ=DAILY", startAt=in_future(600))
+    db_rows(
+        database_url,
+        "UPDATE recurring_meetings SET rrule = 'FREQ=NEVER' WHERE id = %s",
+        (broken["id"],),
+    )
+    db_rows(
+        database_url,
+        "UPDATE recurring_meetings SET timezone = 'Mars/Olympus' WHERE id = %s",
+        (zoneless["id"],),
+    )
+    for rule in (broken, zoneless, healthy):
+        forget_meetings(database_url, rule["id"])
+
+    made_count, _ = await api.app[RECURRING].generate_due()
+    assert made_count >= 14  # (other tests' rules may be due too)
+    assert len(made(database_url, healthy["id"])) == 14
+    assert made(database_url, broken["id"]) == made(database_url, zoneless["id"]) == []
+    resp = await api.get("/api/recurring", headers=user.headers)
+    assert resp.status == 200
+    shown = {r["title"]: r["nextOccurrences"] for r in (await resp.json())["recurring"]}
+    assert shown["Broken"] == shown["Zoneless"] == [] and len(shown["Fine"]) == 5
+
+
 def test_a_rule_that_never_occurs_is_found_out():
     start = datetime(2027, 1, 1, 9, tzinfo=NEW_YORK)
     for text in (
