@@ -182,6 +182,9 @@ async def _services(app: web.Application) -> AsyncIterator[None]:
         pool,
         settings.recordings_dir,
         max_bytes=settings.recording_max_bytes,
+        quota_bytes=settings.recording_quota_bytes,
+        min_free_bytes=settings.recording_min_free_bytes,
+        upload_window=settings.recording_upload_window,
         webhooks=app[WEBHOOKS],
     )
     app[BILLING] = BillingService(pool, StripePayments(settings))

@@ -105,6 +105,9 @@ class Settings:
     bcrypt_rounds: int = 12
     meeting_grace_seconds: float = 60.0
     recording_max_bytes: int = 500 * 1024 * 1024
+    recording_quota_bytes: int = 5 * 1024**3  # per account, all its recordings together
+    recording_min_free_bytes: int = 1024**3  # left free on the disk after an upload
+    recording_upload_window: float = 3600.0  # seconds after a meeting ends that uploads go on
     session_max_age: int = 7 * 24 * 3600
     shutdown_timeout: float = 20.0
     webhook_allow_insecure: bool = False
@@ -198,6 +201,15 @@ class Settings:
             meeting_grace_seconds=env.number("MEETING_GRACE_SECONDS", 60.0, low=0.0, high=3600.0),
             recording_max_bytes=env.integer(
                 "RECORDING_MAX_BYTES", 500 * 1024 * 1024, low=1024, high=2**40
+            ),
+            recording_quota_bytes=env.integer(
+                "RECORDING_QUOTA_BYTES", 5 * 1024**3, low=1024, high=2**50
+            ),
+            recording_min_free_bytes=env.integer(
+                "RECORDING_MIN_FREE_BYTES", 1024**3, low=0, high=2**60
+            ),
+            recording_upload_window=env.number(
+                "RECORDING_UPLOAD_WINDOW_SECONDS", 3600.0, low=0.0, high=30 * 24 * 3600.0
             ),
             session_max_age=env.integer(
                 "SESSION_MAX_AGE", 7 * 24 * 3600, low=300, high=365 * 24 * 3600

@@ -18,6 +18,22 @@ async def insert(
     return await cur.fetchone()
 
 
+async def upload_target(cur, meeting_id: str) -> dict | None:
+    """The meeting an upload is for (owners, status, end) and what its owner's recordings
+    already take, in one round trip."""
+    await cur.execute(
+        """
+        SELECT m.owner_id, m.company_id, m.status, m.ended_at,
+               now() - m.ended_at AS since_end,
+               (SELECT COALESCE(sum(r.size_bytes), 0) FROM recordings r
+                WHERE r.owner_id = m.owner_id) AS used_bytes
+        FROM meetings m WHERE m.id = %s
+        """,
+        (meeting_id,),
+    )
+    return await cur.fetchone()
+
+
 async def for_meeting(cur, meeting_id: str) -> list[dict]:
     await cur.execute(
         """

@@ -266,3 +266,113 @@ async def test_a_cookie_write_needs_our_origin_and_a_json_body(app_client):
             headers={"x-api-key": key, "Content-Type": "text/plain"},
         )
         assert resp.status == 201, await resp.text()
+
+
+# --- 6. bounded recording storage -------------------------------------------------------
+
+MB = 1024 * 1024
+
+
+@pytest.fixture
+async def recorder(serve, make_settings, tmp_path, database_url):
+    """make(env): an app storing recordings in a temporary folder, an account with credit,
+    its meeting, and upload(), which sends `size` bytes as a recording."""
+    directory = tmp_path / "recordings"
+
+    async def make(env=None):
+        settings = make_settings(
+            {"RATE_LIMIT_API": "10000/minute", "RECORDING_MAX_BYTES": str(4 * MB), **(env or {})},
+            recordings_dir=directory,
+        )
+        client = await serve(create_app(settings))
+        email, key = await register(client)
+        with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+            cur.execute("UPDATE users SET balance = 10 WHERE email = %s", (email,))
+        auth = {"x-api-key": key}
+        tokens = make.admin_tokens
+
+        async def meeting(**body) -> str:
+            resp = await client.post("/api/meetings", json=body, headers=auth)
+            assert resp.status == 201, await resp.text()
+            created = await resp.json()
+            tokens[created["meetingId"]] = created["adminToken"]
+            return created["meetingId"]
+
+        async def upload(meeting_id: str, size: int):
+            form = aiohttp.FormData()
+            form.add_field("recording", b"r" * size, filename="r.webm", content_type="video/webm")
+            return await client.post(
+                f"/api/meetings/{meeting_id}/recordings", data=form, headers=auth
+            )
+
+        async def listed(meeting_id: str) -> list:
+            resp = await client.get(f"/api/meetings/{meeting_id}/recordings", headers=auth)
+            return (await resp.json())["recordings"]
+
+        return client, auth, meeting, upload, listed
+
+    make.directory = directory
+    make.admin_tokens = {}
+    return make
+
+
+def stored_files(directory) -> list:
+    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
+
+
+async def test_an_account_has_a_recordings_quota(recorder):
+    _, _, meeting, upload, listed = await recorder({"RECORDING_QUOTA_BYTES": str(5 * MB)})
+    first, second = await meeting(), await meeting()
+    assert (await upload(first, 3 * MB)).status == 201
+    resp = await upload(second, 3 * MB)  # the quota is the account's, across its meetings
+    assert resp.status == 413, await resp.text()
+    assert "5 MB" in (await resp.json())["error"]
+    assert (await upload(second, MB)).status == 201
+    assert len(await listed(first)) == 1 and len(await listed(second)) == 1
+    assert len(stored_files(recorder.directory)) == 2  # nothing of the refused one is left
+
+
+async def test_the_default_quota_is_5_gb(make_settings):
+    assert make_settings().recording_quota_bytes == 5 * 1024**3
+
+
+async def test_an_upload_the_disk_has_no_room_for_is_507(recorder):
+    _, _, meeting, upload, listed = await recorder({"RECORDING_MIN_FREE_BYTES": str(2**59)})
+    mid = await meeting()
+    resp = await upload(mid, MB)
+    assert resp.status == 507, await resp.text()
+    assert "room" in (await resp.json())["error"]
+    assert await listed(mid) == []
+    assert stored_files(recorder.directory) == []
+
+
+async def test_uploads_only_during_a_meeting_and_a_while_after(recorder, database_url):
+    client, auth, meeting, upload, listed = await recorder(
+        {"RECORDING_UPLOAD_WINDOW_SECONDS": "600"}
+    )
+    scheduled = await meeting(scheduledAt="2099-01-01T10:00:00Z")
+    resp = await upload(scheduled, 1000)
+    assert resp.status == 409 and "not started" in (await resp.json())["error"]
+
+    ended = await meeting()
+    host = {**auth, "x-admin-token": recorder.admin_tokens[ended]}
+    assert (await client.delete(f"/api/meetings/{ended}", headers=host)).status == 200
+    assert (await upload(ended, 1000)).status == 201  # just ended: within the window
+
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "UPDATE meetings SET ended_at = now() - interval '11 minutes' WHERE id = %s",
+            (ended,),
+        )
+    resp = await upload(ended, 1000)
+    assert resp.status == 409, await resp.text()
+    assert "10 minutes after the meeting ends" in (await resp.json())["error"]
+    assert len(await listed(ended)) == 1
+
+
+async def test_recording_files_are_readable_by_the_server_alone(recorder):
+    _, _, meeting, upload, _ = await recorder()
+    assert (await upload(await meeting(), 1000)).status == 201
+    [name] = stored_files(recorder.directory)
+    assert (recorder.directory / name).stat().st_mode & 0o777 == 0o600
+    assert recorder.directory.stat().st_mode & 0o077 == 0

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS recordings_owner_idx;
