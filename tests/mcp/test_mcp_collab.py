@@ -3,20 +3,10 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-from uuid import uuid4
-
-import psycopg2
-import pytest
-from mcp import ClientSession, StdioServerParameters
-from mcp.client.stdio import stdio_client
-
-from onepizza.app import create_app
-from onepizza.client import Bot, OnepizzaClient
+from onepizza.client import Bot
 from tests.client.heard import Heard
-from tests.mcp.test_mcp_server import data_of
+from tests.mcp import test_mcp_schedule
+from tests.mcp.test_mcp_schedule import call, mcp_session
 
 COLLAB_TOOLS = {
     "create_poll",
@@ -28,35 +18,7 @@ COLLAB_TOOLS = {
 }
 
 
-@pytest.fixture
-async def api(serve, make_settings, database_url):
-    http = await serve(create_app(make_settings({"RATE_LIMIT_API": "1000/minute"})))
-    url = str(http.make_url("")).rstrip("/")
-    client = OnepizzaClient(url)
-    email = f"mcp-collab-{uuid4().hex[:10]}@example.com"
-    await client.register(email, "good pass 1")
-    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("UPDATE users SET balance = 10 WHERE email = %s", (email,))
-    yield url, client
-    await client.close()
-
-
-@contextlib.asynccontextmanager
-async def mcp_session(url: str, key: str):
-    """The MCP server as an agent starts it (stdio), in this task (anyio wants its scopes
-    left where they were entered, which a fixture's teardown is not)."""
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=["-m", "onepizza", "mcp", "--transport", "stdio"],
-        env={**os.environ, "ONEPIZZA_API_URL": url, "ONEPIZZA_API_KEY": key},
-    )
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
-        yield session
-
-
-async def call(session: ClientSession, tool: str, **arguments):
-    return data_of(await session.call_tool(tool, arguments))
+api = test_mcp_schedule.api  # the fixture: a server, and a client with a funded key
 
 
 async def test_an_agent_runs_a_poll_reads_questions_notes_and_attendance(api):
