@@ -53,6 +53,12 @@ def test_templates_and_recurring_meetings_from_the_dashboard(server, new_page):
     assert rule["settings"]["muteOnJoin"] is True
     assert rule["timezone"] == "America/New_York"
     assert rule["nextOccurrences"][0].startswith(f"{monday.isoformat()}T")
+    _, detail = api_json(page, server, "GET", f"/api/recurring/{rule['id']}")
+    first = detail["meetings"][0]
+    host = section.get_by_role("link", name="Open as host: the next Board meeting")
+    expect(host).to_have_attribute(
+        "href", f"/join/{first['meetingId']}#admin={first['adminToken']}"
+    )
     assert_accessible(page, include="#schedule")
 
     section.get_by_role("button", name="Delete recurring meeting Board meeting").click()

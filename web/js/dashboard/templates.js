@@ -17,9 +17,12 @@ const RULE_HINT = "An RFC 5545 rule, e.g. FREQ=WEEKLY;BYDAY=MO,WE or FREQ=DAILY;
 const field = (label, input, hint) =>
   h("div", { class: "field" }, h("label", { for: input.id }, label), input, hint ? h("p", { class: "hint", id: `${input.id}-hint` }, hint) : null);
 
-function row(title, meta, button) {
+// The meeting page takes host powers from #admin=<token> (web/js/meeting.js).
+const hostLink = (meetingId, token) => `/join/${encodeURIComponent(meetingId)}#${new URLSearchParams({ admin: token })}`;
+
+function row(title, meta, button, ...extra) {
   const action = h("button", { type: "button", class: "small", "aria-label": button.name, onclick: button.onclick }, button.text);
-  return h("li", { class: "row" }, h("div", { class: "row-main" }, h("span", { class: "row-title" }, title), h("span", { class: "row-meta" }, meta)), action);
+  return h("li", { class: "row" }, h("div", { class: "row-main" }, h("span", { class: "row-title" }, title), h("span", { class: "row-meta" }, meta)), ...extra, action);
 }
 
 function settingsText(settings) {
@@ -99,16 +102,28 @@ export async function init(op) {
     templateSelect.replaceChildren(h("option", { value: "" }, "None"), ...templates.map((t) => h("option", { value: String(t.id) }, t.name)));
   }
 
+  /** The rule's next meeting that has not ended (with its admin token), if any. */
+  async function nextMeeting(rule) {
+    const { meetings } = await op.recurring.get(rule.id);
+    return meetings.find((m) => m.adminToken && m.status !== "cancelled") || null;
+  }
+
   async function refreshRecurring() {
     const { recurring } = await op.recurring.list();
+    const upcoming = await Promise.all(recurring.map(nextMeeting));
     recurringList.replaceChildren(
-      ...recurring.map((r) => {
+      ...recurring.map((r, i) => {
         const next = r.nextOccurrences[0] ? `next ${when(r.nextOccurrences[0])}` : "no more meetings";
-        return row(r.title, `${r.rrule} · ${r.timezone} · ${next}`, {
-          text: "Delete",
-          name: `Delete recurring meeting ${r.title}`,
-          onclick: () => removeRecurring(r),
-        });
+        const meeting = upcoming[i];
+        const open = meeting
+          ? h("a", { class: "button small primary", href: hostLink(meeting.meetingId, meeting.adminToken), "aria-label": `Open as host: the next ${r.title}` }, "Open as host")
+          : null;
+        return row(
+          r.title,
+          `${r.rrule} · ${r.timezone} · ${next}`,
+          { text: "Delete", name: `Delete recurring meeting ${r.title}`, onclick: () => removeRecurring(r) },
+          open,
+        );
       }),
     );
     recurringEmpty.hidden = recurring.length > 0;
