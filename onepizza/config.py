@@ -38,6 +38,11 @@ DEFAULT_RATE_LIMITS = {
     "guest": "5/hour",
     "api": "100/15 minutes",
     "client_errors": "30/minute",
+    # Requests on a session cookie, per user (the dashboard's reads and writes).
+    "session": "600/15 minutes",
+    # Current-password checks of change-password, per user: bounds the bcrypt work and the
+    # guesses of whoever holds a session.
+    "password_change": "5/15 minutes",
 }
 
 # Per-socket limits on Socket.IO events by group (realtime/limits.py says which event is in

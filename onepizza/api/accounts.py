@@ -6,7 +6,7 @@ from aiohttp import web
 
 from onepizza.api.auth import check_same_origin, require_api_key, require_user
 from onepizza.api.format import iso, money
-from onepizza.api.ratelimit import rate_limited
+from onepizza.api.ratelimit import enforce, rate_limited
 from onepizza.api.request import client_ip, json_response, load_body
 from onepizza.api.sessions import current_session_hash, end_session, start_user_session
 from onepizza.errors import BadRequest
@@ -109,6 +109,8 @@ class AccountHandlers:
     async def change_password(self, request: web.Request) -> web.Response:
         user = await require_user(request)
         body = await load_body(request, ChangePasswordSchema())
+        # Each check of the current password is bcrypt work and a guess: a few per user.
+        await enforce(request, "password_change", key=f"user:{user['id']}")
         await request.app[ACCOUNTS].change_password(
             user_id=user["id"],
             current=body["currentPassword"],

@@ -24,9 +24,10 @@ def rate_limit_headers(result: RateLimitResult) -> dict[str, str]:
     }
 
 
-async def enforce(request: web.Request, group: str) -> RateLimitResult:
-    """Count this request against `group` for the client's address; raise 429 when over."""
-    result = await request.app[RATE_LIMITER].hit(group, client_ip(request))
+async def enforce(request: web.Request, group: str, key: str | None = None) -> RateLimitResult:
+    """Count this request against `group` for `key` (the client's address unless given);
+    raise 429 when over."""
+    result = await request.app[RATE_LIMITER].hit(group, key or client_ip(request))
     if not result.allowed:
         headers = rate_limit_headers(result)
         headers["Retry-After"] = str(max(1, result.reset_after))

@@ -15,6 +15,7 @@ from onepizza.services.tokens import digest
 COOKIE_NAME = "onepizza_session"
 USER_ID = "uid"
 TOUCHED = "touched"
+SESSION_COUNTED = "onepizza_session_counted"  # request key: counted against the limit
 # A used session is saved again (cookie and row expiry pushed forward) at most this often.
 TOUCH_INTERVAL = 300
 
@@ -75,11 +76,17 @@ async def start_user_session(request: web.Request, user_id: int) -> None:
 
 
 async def session_user_id(request: web.Request) -> int | None:
-    """The logged-in user's id, sliding the session's expiry forward when it is used."""
+    """The logged-in user's id, sliding the session's expiry forward when it is used. Each
+    request on a session counts once against the user's `session` rate limit (429 past it)."""
     session = await get_session(request)
     user_id = session.get(USER_ID)
     if user_id is None:
         return None
+    if not request.get(SESSION_COUNTED):
+        from onepizza.api.ratelimit import enforce  # (api.request imports this module)
+
+        request[SESSION_COUNTED] = True
+        await enforce(request, "session", key=f"user:{user_id}")
     now = int(time.time())
     if now - session.get(TOUCHED, 0) > TOUCH_INTERVAL:
         session[TOUCHED] = now

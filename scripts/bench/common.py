@@ -276,6 +276,7 @@ class Server:
             RATE_LIMIT_API="1000000/minute",
             RATE_LIMIT_AUTH="1000000/minute",
             RATE_LIMIT_GUEST="1000000/minute",
+            RATE_LIMIT_SESSION="1000000/minute",
             **SOCKET_LIMITS_RAISED,
             BCRYPT_ROUNDS="4",
             NODE_ENV="development",

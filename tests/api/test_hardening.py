@@ -14,6 +14,7 @@ import psycopg2
 import pytest
 
 from onepizza.app import create_app
+from tests.conftest import site_headers
 
 PASSWORD = "a good password"
 LONG = "é" * 40  # 40 characters, 80 UTF-8 bytes: over bcrypt's 72
@@ -376,3 +377,59 @@ async def test_recording_files_are_readable_by_the_server_alone(recorder):
     [name] = stored_files(recorder.directory)
     assert (recorder.directory / name).stat().st_mode & 0o777 == 0o600
     assert recorder.directory.stat().st_mode & 0o077 == 0
+
+
+# --- 8. rate limits on session endpoints and on change-password -------------------------
+
+
+@pytest.fixture
+async def limited_client(serve, make_settings):
+    settings = make_settings(
+        {
+            "RATE_LIMIT_AUTH": "10000/minute",
+            "RATE_LIMIT_SESSION": "6/minute",
+            "RATE_LIMIT_PASSWORD_CHANGE": "3/minute",
+        }
+    )
+    app = create_app(settings)
+    first = await serve(app)
+    return first
+
+
+async def test_session_endpoints_are_rate_limited_per_user(limited_client, aiohttp_client):
+    client = limited_client
+    await register(client, accountType="company", companyName="Limits Inc")
+    for path in (
+        "/api/auth/me",
+        "/api/user/keys",
+        "/api/billing/history",
+        "/api/company/members",
+        "/api/auth/me",
+        "/api/user/keys",
+    ):
+        resp = await client.get(path)
+        assert resp.status == 200, (path, await resp.text())
+    for path in ("/api/auth/me", "/api/user/keys", "/api/billing/history", "/api/company/members"):
+        resp = await client.get(path)
+        assert resp.status == 429, (path, resp.status)
+        assert int(resp.headers["Retry-After"]) >= 1
+        assert "error" in await resp.json()
+    # Another user (same address) has a budget of their own.
+    other = await aiohttp_client(client.server, headers=site_headers(client.server.app))
+    await register(other)
+    assert (await other.get("/api/auth/me")).status == 200
+
+
+async def test_change_password_guesses_are_limited(limited_client):
+    client = limited_client
+    email, _ = await register(client)
+    wrong = {"currentPassword": "not it at all", "newPassword": "a new good password"}
+    for _ in range(3):
+        resp = await client.post("/api/auth/change-password", json=wrong)
+        assert resp.status in (400, 401), await resp.text()
+    right = {"currentPassword": PASSWORD, "newPassword": "a new good password"}
+    resp = await client.post("/api/auth/change-password", json=right)
+    assert resp.status == 429, await resp.text()
+    # Unchanged: the old password still logs in.
+    resp = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert resp.status == 200
