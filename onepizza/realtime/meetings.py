@@ -9,6 +9,7 @@ import functools
 import logging
 import weakref
 
+import psycopg2
 import socketio
 from aiohttp import web
 
@@ -29,6 +30,7 @@ from onepizza.services.meetings import Joined, JoinRefused
 from onepizza.services.registry import ANALYTICS, LIVE, MEETINGS, NOTES, POLLS
 
 log = logging.getLogger(__name__)
+COLLAB_READ_SECONDS = 3.0  # the most a join waits for its polls and notes version
 
 __all__ = ["handler_for", "located", "participant_state", "register"]
 
@@ -245,10 +247,17 @@ async def join_meeting(room: Room, sid: str, data) -> None:
 
 
 async def collab_fields(app: web.Application, meeting_id: str) -> dict:
-    """`joined`'s open polls and notes version (collaboration.md), read before the join."""
-    polls, version = await asyncio.gather(
-        app[POLLS].open_polls(meeting_id), app[NOTES].version(meeting_id)
-    )
+    """`joined`'s open polls and notes version (collaboration.md), read before the join. A
+    join goes on while the database is away (attendance waits for it too): then without
+    them, as if there were none."""
+    try:
+        polls, version = await asyncio.wait_for(
+            asyncio.gather(app[POLLS].open_polls(meeting_id), app[NOTES].version(meeting_id)),
+            COLLAB_READ_SECONDS,
+        )
+    except (TimeoutError, OSError, psycopg2.Error) as exc:
+        log.warning("joined without polls and notes of %s: %s", meeting_id, exc)
+        polls, version = [], 0
     return {"polls": polls, "notesVersion": version}
 
 
