@@ -244,7 +244,9 @@ async def _meetings(app: web.Application) -> AsyncIterator[None]:
     app[ANALYTICS_REPORTS] = AnalyticsReports(app[DB_POOL], live)
     _collaboration(app, live)
     app[TEMPLATES] = TemplateService(app[DB_POOL])
-    app[RECURRING] = RecurringService(app[DB_POOL], app[TEMPLATES], service)
+    app[RECURRING] = RecurringService(
+        app[DB_POOL], app[TEMPLATES], service, analytics=app[ANALYTICS]
+    )
     await app[MEETING_TIMERS].restore()  # before serving: a rejoining client finds its meeting
     stop = asyncio.Event()
     heartbeat = asyncio.create_task(app[MEETING_TIMERS].run_heartbeat(stop), name="heartbeat")

@@ -27,7 +27,8 @@ from onepizza.db import meetings as meeting_sql
 from onepizza.db import recurring as recurring_sql
 from onepizza.errors import BadRequest, NotFound, PaymentRequired
 from onepizza.live.state import DEFAULT_SETTINGS
-from onepizza.services.meetings import new_meeting_id
+from onepizza.services.analytics import NoAnalytics
+from onepizza.services.meetings import _created_meta, new_meeting_id
 from onepizza.services.tokens import digest
 
 log = logging.getLogger(__name__)
@@ -180,10 +181,27 @@ def admin_token(token_key: bytes, meeting_id: str) -> str:
 
 
 class RecurringService:
-    def __init__(self, pool, templates, meetings):
+    def __init__(self, pool, templates, meetings, *, analytics=None):
         self._pool = pool
         self._templates = templates
         self._meetings = meetings  # wakes the meeting scheduler when meetings are made
+        self._analytics = analytics or NoAnalytics()
+
+    def _made(self, row: dict, payer_company_id, made: list) -> None:
+        """After the transaction that made them: wake the scheduler, and count each meeting
+        as created (as services.meetings does for one made through the API)."""
+        if not made:
+            return
+        self._meetings.on_scheduled()
+        meta = _created_meta({**DEFAULT_SETTINGS, **row["settings"]}, scheduled=True)
+        for _, meeting_id in made:
+            self._analytics.track(
+                "meeting.created",
+                user_id=row["owner_id"],
+                company_id=payer_company_id,
+                meeting_id=meeting_id,
+                meta={**meta, "recurring": True},
+            )
 
     # --- the API ------------------------------------------------------------------------
 
@@ -219,7 +237,7 @@ class RecurringService:
                 raise PaymentRequired(
                     "Insufficient credits: top up your balance to create meetings"
                 )
-        self._meetings.on_scheduled()
+        self._made(row, user["company_id"], made)
         return row
 
     async def list(self, user: dict) -> list[dict]:
@@ -305,8 +323,7 @@ class RecurringService:
                 )
                 return 0
             made, _ = await self._generate(cur, row, row["payer_company_id"], now, rule)
-        if made:
-            self._meetings.on_scheduled()
+        self._made(row, row["payer_company_id"], made)
         return len(made)
 
     async def _generate(self, cur, row: dict, payer_company_id, now: datetime, rule):

@@ -16,7 +16,7 @@ import pytest
 
 from onepizza.app import create_app
 from onepizza.services import recurring
-from onepizza.services.registry import RECURRING
+from onepizza.services.registry import ANALYTICS, RECURRING
 from tests.api.meeting_helpers import API_ENV, db_one, db_rows, in_future, register
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -136,6 +136,37 @@ async def test_a_restarted_server_makes_what_is_missing(serve, make_settings, da
     while time.monotonic() < deadline and len(made(database_url, rule["id"])) < len(expected):
         await asyncio.sleep(0.2)
     assert [row[0] for row in made(database_url, rule["id"])] == expected
+
+
+async def test_each_meeting_made_is_counted_as_created(api, database_url):
+    user = await register(api, database_url, balance=10)
+    rule = await create_rule(
+        api,
+        user,
+        title="Counted",
+        rrule="FREQ=WEEKLY;COUNT=2",
+        startAt=in_future(600),
+        settings={"waitingRoom": True},
+    )
+    await api.app[ANALYTICS].flush()
+    rows = db_rows(
+        database_url,
+        """
+        SELECT e.meeting_id, e.user_id, e.meta FROM analytics_events e
+        JOIN recurring_occurrences o ON o.meeting_id = e.meeting_id
+        WHERE o.recurring_id = %s AND e.event_type = 'meeting.created' ORDER BY o.occurs_at
+        """,
+        (rule["id"],),
+    )
+    assert len(rows) == 2
+    for _, user_id, meta in rows:
+        assert user_id == user.id
+        assert meta == {
+            "scheduled": True,
+            "muteOnJoin": False,
+            "waitingRoom": True,
+            "recurring": True,
+        }
 
 
 async def test_at_most_max_ahead_meetings_wait(api, database_url):
