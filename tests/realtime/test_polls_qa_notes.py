@@ -10,13 +10,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
+from onepizza.app import create_app
 from onepizza.client import Bot
 from tests.api import collab_helpers
 from tests.api.collab_helpers import heard_error, nothing_more
-from tests.api.meeting_helpers import create_meeting
+from tests.api.meeting_helpers import API_ENV, create_meeting, register
 from tests.client.heard import Heard
 from tests.cluster.conftest import cluster, funded_user, redis_url  # noqa: F401
 from tests.realtime.bots import Bot as SocketBot
+from tests.services.test_database_outage import partition  # noqa: F401
 
 REDIS_DB = 9  # keys of this module's own, apart from other deployments on the same Redis
 
@@ -189,3 +191,30 @@ async def test_two_processes_on_redis_share_polls_questions_notes_and_keep_them(
         ]
         notes = await (await http.get(f"/api/meetings/{mid}/notes", headers=headers)).json()
         assert notes["text"] == "Shared" and notes["version"] == 1 and notes["updatedBy"] == "Hana"
+
+
+async def test_a_join_goes_on_without_polls_while_the_database_is_away(
+    serve,
+    make_settings,
+    database_url,
+    partition,  # noqa: F811
+):
+    http = await serve(create_app(make_settings(API_ENV, database_url=partition.url)))
+    owner = await register(http, database_url, balance=10)
+    meeting = await create_meeting(http, owner, title="Outage")
+    resp = await http.post(
+        f"/api/meetings/{meeting['meetingId']}/polls",
+        json={"question": "Up?", "kind": "yesno"},
+        headers=owner.headers,
+    )
+    assert resp.status == 201
+    url = str(http.make_url("")).rstrip("/")
+    first, second = Bot(url, "Ann", reconnect=False), Bot(url, "Ben", reconnect=False)
+    try:
+        assert len((await first.join(meeting["meetingId"]))["polls"]) == 1
+        await partition.cut()
+        joined = await second.join(meeting["meetingId"])  # the join itself needs no database
+        assert joined["polls"] == [] and joined["notesVersion"] == 0
+        await partition.restore()
+    finally:
+        await asyncio.gather(first.leave(), second.leave(), return_exceptions=True)
