@@ -15,7 +15,8 @@ from onepizza.services.tokens import digest
 COOKIE_NAME = "onepizza_session"
 USER_ID = "uid"
 TOUCHED = "touched"
-SESSION_COUNTED = "onepizza_session_counted"  # request key: counted against the limit
+# Set on a request once it is counted against the user's session limit.
+SESSION_COUNTED = web.RequestKey("session_counted", bool)
 # A used session is saved again (cookie and row expiry pushed forward) at most this often.
 TOUCH_INTERVAL = 300
 
