@@ -120,6 +120,7 @@ async def test_an_agent_keeps_templates_and_recurring_meetings(api, database_url
         )
         assert result.isError
         assert "400" in result.content[0].text and "FREQ" in result.content[0].text
+        await call(session, "end_meeting", meeting_id=meeting["meetingId"])
     # The Python SDK's other methods over the same paths.
     [rule] = await client.list_recurring()
     detail = await client.get_recurring(rule["id"])
