@@ -117,17 +117,40 @@ def serve(settings: Settings, *, host: str | None = None, port: int | None = Non
     host = host or settings.host
     port = port or settings.port
     log.info("onepizza %s (%s) listening on http://%s:%s", __version__, settings.env, host, port)
+    loop = _new_event_loop()
+    _tracemalloc_snapshots(loop)
     web.run_app(
         app,
         host=host,
         port=port,
-        loop=_new_event_loop(),
+        loop=loop,
         access_log_class=AccessLogger,
         shutdown_timeout=settings.shutdown_timeout,
         print=None,
     )
     log.info("onepizza stopped")
     return 0
+
+
+def _tracemalloc_snapshots(loop) -> None:
+    """For scripts/bench/rounds.py: with PYTHONTRACEMALLOC set and ONEPIZZA_TRACEMALLOC_DIR
+    naming a folder, SIGUSR2 writes a tracemalloc snapshot there (latest.tracemalloc)."""
+    import gc
+    import signal
+    import tracemalloc
+    from pathlib import Path
+
+    folder = os.environ.get("ONEPIZZA_TRACEMALLOC_DIR")
+    if not folder or not tracemalloc.is_tracing() or not hasattr(signal, "SIGUSR2"):
+        return
+
+    def snapshot() -> None:
+        gc.collect()
+        path = Path(folder) / "latest.tracemalloc"
+        tracemalloc.take_snapshot().dump(str(path.with_suffix(".part")))
+        path.with_suffix(".part").rename(path)
+
+    loop.add_signal_handler(signal.SIGUSR2, snapshot)
 
 
 def _new_event_loop():
