@@ -38,6 +38,21 @@ def _public(meeting: dict) -> dict:
     return {key: value for key, value in meeting.items() if key != "adminToken"}
 
 
+CAMEL = {
+    "title": "title",
+    "mute_on_join": "muteOnJoin",
+    "video_off_on_join": "videoOffOnJoin",
+    "max_participants": "maxParticipants",
+    "locked": "locked",
+    "waiting_room": "waitingRoom",
+}
+
+
+def _given(**fields) -> dict:
+    """The meeting fields a tool was given, under their API names."""
+    return {CAMEL[name]: value for name, value in fields.items() if value is not None}
+
+
 class ApiKeyVerifier:
     """Over HTTP, an agent's Bearer token is its own onepizza API key: valid while the API
     accepts it (GET /api/auth/me with it), which is asked again after VERIFIED_SECONDS."""
@@ -214,18 +229,14 @@ def build_server(
         waiting_room: bool | None = None,
     ) -> dict:
         """Change a meeting's title or settings live."""
-        changes = {
-            key: value
-            for key, value in {
-                "title": title,
-                "muteOnJoin": mute_on_join,
-                "videoOffOnJoin": video_off_on_join,
-                "maxParticipants": max_participants,
-                "locked": locked,
-                "waitingRoom": waiting_room,
-            }.items()
-            if value is not None
-        }
+        changes = _given(
+            title=title,
+            mute_on_join=mute_on_join,
+            video_off_on_join=video_off_on_join,
+            max_participants=max_participants,
+            locked=locked,
+            waiting_room=waiting_room,
+        )
         return await _call(client.update_settings(meeting_id, **changes))
 
     @mcp.tool()
@@ -421,17 +432,13 @@ def build_server(
     ) -> dict:
         """Save a meeting template: a title and settings that create_meeting and
         create_recurring apply with template_id (what they are given wins)."""
-        settings = {
-            key: value
-            for key, value in (
-                ("muteOnJoin", mute_on_join),
-                ("videoOffOnJoin", video_off_on_join),
-                ("maxParticipants", max_participants),
-                ("locked", locked),
-                ("waitingRoom", waiting_room),
-            )
-            if value is not None
-        }
+        settings = _given(
+            mute_on_join=mute_on_join,
+            video_off_on_join=video_off_on_join,
+            max_participants=max_participants,
+            locked=locked,
+            waiting_room=waiting_room,
+        )
         return await _call(client.create_template(name, settings, title=title))
 
     @mcp.tool()
