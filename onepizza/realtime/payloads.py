@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import orjson
+from engineio import payload
+from engineio.async_drivers import aiohttp as aiohttp_driver
 from socketio import packet
 
 MAX_SIGNAL_BYTES = 64 * 1024
@@ -131,3 +133,57 @@ def _check(pkt: packet.Packet) -> None:
         raise BadPayload("An event needs a name")
     if too_deep(pkt.data, MAX_NESTING + 1):  # the arguments' list is one level
         raise BadPayload(f"Payload nests deeper than {MAX_NESTING} levels")
+
+
+# --- engine.io frames -------------------------------------------------------------------
+# python-engineio decodes each websocket message and each long-polling body itself, and a
+# message that is no engine.io packet (no packet-type digit first, such as "x" or "9"; a body
+# that is not UTF-8, or has more packets than it takes) raises inside it and is logged with a
+# traceback, once per message. It has no option for its packet class, so its transport
+# adapter (the aiohttp driver's entries in `eio._async`) drops such messages before it sees
+# them; there is no socket.io event to answer them with.
+ENGINEIO_TYPES = frozenset("0123456")
+
+
+def is_engineio_packet(text: str) -> bool:
+    return bool(text) and text[0] in ENGINEIO_TYPES
+
+
+class _CheckedWebSocket(aiohttp_driver.WebSocket):
+    """Skips websocket text messages that are not engine.io packets."""
+
+    async def wait(self):
+        while True:
+            data = await super().wait()
+            if not isinstance(data, str) or is_engineio_packet(data):
+                return data
+
+
+class _CheckedBody:
+    """A long-polling POST body with what is not an engine.io packet taken out."""
+
+    def __init__(self, stream, max_packets: int):
+        self._stream = stream
+        self._max = max_packets
+
+    async def read(self, length: int = -1) -> bytes:
+        raw = await self._stream.read(length)
+        try:
+            packets = raw.decode("utf-8").split("\x1e")
+        except UnicodeDecodeError:
+            return b""
+        kept = [p for p in packets if is_engineio_packet(p)]
+        return "\x1e".join(kept).encode() if len(kept) <= self._max else b""
+
+
+def check_engineio_frames(eio) -> None:
+    """Install the checks above on an engine.io server using the aiohttp driver."""
+    translate = eio._async["translate_request"]
+    max_packets = payload.Payload.max_decode_packets
+
+    def translated(*args, **kwargs):
+        environ = translate(*args, **kwargs)
+        environ["wsgi.input"] = _CheckedBody(environ["wsgi.input"], max_packets)
+        return environ
+
+    eio._async = {**eio._async, "websocket": _CheckedWebSocket, "translate_request": translated}

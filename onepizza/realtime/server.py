@@ -250,6 +250,7 @@ def create_sio(settings: Settings, node_id: str) -> socketio.AsyncServer:
         logger=False,
         engineio_logger=False,
     )
+    payloads.check_engineio_frames(sio.eio)
     event_limits.install(sio, settings)
     return sio
 

@@ -324,3 +324,42 @@ async def test_the_python_bot_exposes_the_code(make_world):
             assert refused.value.code == code and refused.value.message
         finally:
             await bot.leave()
+
+
+ENGINE_IO_GARBAGE = ["x", "9", "", "²4", "b!!not base64"]
+
+
+async def test_frames_that_are_no_engine_io_packet_leave_no_traceback(make_world, tracebacks):
+    world = await make_world()
+    async with aiohttp.ClientSession() as http:
+        ws = await raw_socket(http, world.url)
+        for frame in ENGINE_IO_GARBAGE:
+            await ws.send_str(frame)
+        await ws.send_str('42["chat:message",{"text":"hi"}]')
+        name, error = await next_event(ws)
+        assert (name, error["code"]) == ("error", "not_joined")  # the same socket answers
+        await ws.close()
+    assert tracebacks() == []
+
+
+async def test_long_polling_bodies_that_are_no_engine_io_packets(make_world, tracebacks):
+    world = await make_world()
+    base = f"{world.url}socket.io/?EIO=4&transport=polling"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(base) as resp:
+            sid = orjson.loads((await resp.text())[1:])["sid"]
+        url = f"{base}&sid={sid}"
+        async with http.post(url, data="40") as resp:
+            assert resp.status == 200
+        async with http.get(url) as resp:
+            assert (await resp.text()).startswith("40")
+        bodies = [*ENGINE_IO_GARBAGE, b"\xff\xfe", "\x1e".join(['42["x"]'] * 17)]
+        for body in bodies:
+            async with http.post(url, data=body) as resp:
+                assert resp.status < 500
+        async with http.post(url, data='42["chat:message",{"text":"hi"}]') as resp:
+            assert resp.status == 200
+        async with http.get(url) as resp:
+            text = await resp.text()
+        assert '"not_joined"' in text, text  # the session still answers
+    assert tracebacks() == []
