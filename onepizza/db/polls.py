@@ -76,3 +76,24 @@ async def votes(cur, poll_ids: list[int]) -> list[dict]:
         (poll_ids,),
     )
     return await cur.fetchall()
+
+
+async def move_votes(cur, meeting_id: str, old: str, new: str) -> None:
+    """The votes of participant `old` in the meeting's polls become `new`'s (a participant
+    back under a new id); where `new` has voted already, that vote stays and `old`'s goes."""
+    await cur.execute(
+        """
+        WITH mine AS (SELECT id FROM polls WHERE meeting_id = %(meeting)s),
+        dropped AS (
+            DELETE FROM poll_votes v USING mine
+            WHERE v.poll_id = mine.id AND v.participant_id = %(old)s
+              AND EXISTS (SELECT 1 FROM poll_votes n
+                          WHERE n.poll_id = v.poll_id AND n.participant_id = %(new)s)
+        )
+        UPDATE poll_votes v SET participant_id = %(new)s FROM mine
+        WHERE v.poll_id = mine.id AND v.participant_id = %(old)s
+          AND NOT EXISTS (SELECT 1 FROM poll_votes n
+                          WHERE n.poll_id = v.poll_id AND n.participant_id = %(new)s)
+        """,
+        {"meeting": meeting_id, "old": old, "new": new},
+    )

@@ -70,3 +70,28 @@ async def mark(cur, meeting_id: str, question_id: int, field: str) -> None:
         f"UPDATE questions SET {column} = true WHERE id = %s AND meeting_id = %s",  # noqa: S608
         (question_id, meeting_id),
     )
+
+
+async def move_participant(cur, meeting_id: str, old: str, new: str) -> None:
+    """Participant `old`'s questions and upvotes in the meeting become `new`'s (a participant
+    back under a new id); an upvote `new` gave already stays, `old`'s on it goes."""
+    await cur.execute(
+        """
+        WITH mine AS (SELECT id FROM questions WHERE meeting_id = %(meeting)s),
+        asked AS (
+            UPDATE questions SET participant_id = %(new)s
+            WHERE meeting_id = %(meeting)s AND participant_id = %(old)s
+        ),
+        dropped AS (
+            DELETE FROM question_upvotes u USING mine
+            WHERE u.question_id = mine.id AND u.participant_id = %(old)s
+              AND EXISTS (SELECT 1 FROM question_upvotes n
+                          WHERE n.question_id = u.question_id AND n.participant_id = %(new)s)
+        )
+        UPDATE question_upvotes u SET participant_id = %(new)s FROM mine
+        WHERE u.question_id = mine.id AND u.participant_id = %(old)s
+          AND NOT EXISTS (SELECT 1 FROM question_upvotes n
+                          WHERE n.question_id = u.question_id AND n.participant_id = %(new)s)
+        """,
+        {"meeting": meeting_id, "old": old, "new": new},
+    )

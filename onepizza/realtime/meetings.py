@@ -27,7 +27,7 @@ from onepizza.realtime.server import ROUTES
 from onepizza.services import breakout as breakout_rules
 from onepizza.services.chat import REACTIONS
 from onepizza.services.meetings import Joined, JoinRefused
-from onepizza.services.registry import ANALYTICS, LIVE, MEETINGS, NOTES, POLLS
+from onepizza.services.registry import ANALYTICS, LIVE, MEETINGS, NOTES, POLLS, QUESTIONS
 
 log = logging.getLogger(__name__)
 COLLAB_READ_SECONDS = 3.0  # the most a join waits for its polls and notes version
@@ -225,6 +225,7 @@ async def join_meeting(room: Room, sid: str, data) -> None:
     room.app[ROUTES].joined(sid, meeting_id, joined.participant.participant_id)
     if joined.replaced is not None:
         old = joined.replaced
+        await carry_over(room.app, meeting_id, old.participant_id, joined.participant)
         await room.sio.leave_room(old.sid, meeting_room(meeting_id))
         await room.sio.leave_room(old.sid, hosts_room(meeting_id))
         await room.sio.emit(
@@ -259,6 +260,21 @@ async def collab_fields(app: web.Application, meeting_id: str) -> dict:
         log.warning("joined without polls and notes of %s: %s", meeting_id, exc)
         polls, version = [], 0
     return {"polls": polls, "notesVersion": version}
+
+
+async def carry_over(app: web.Application, meeting_id: str, old: str, me: Participant) -> None:
+    """A resumed participant (a new id in the old one's place) keeps its poll votes, its
+    questions and its upvotes (collaboration.md: one vote per participant)."""
+    try:
+        await asyncio.wait_for(
+            asyncio.gather(
+                app[POLLS].carry_over(meeting_id, old, me.participant_id),
+                app[QUESTIONS].carry_over(meeting_id, old, me.participant_id),
+            ),
+            COLLAB_READ_SECONDS,
+        )
+    except (TimeoutError, OSError, psycopg2.Error) as exc:
+        log.warning("votes of %s not carried over to %s: %s", old, me.participant_id, exc)
 
 
 def _announcement(meeting_id: str, collab: dict, participant_id: str, token: str):

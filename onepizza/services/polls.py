@@ -110,3 +110,8 @@ class PollService(MeetingNotifier):
         update = {"pollId": poll_id, "results": poll["results"], "totalVotes": poll["totalVotes"]}
         await self.tell(meeting_id, "poll:updated", update)
         return update
+
+    async def carry_over(self, meeting_id: str, old: str, new: str) -> None:
+        """A participant who resumed its place under a new id keeps its votes."""
+        async with cursor(self._pool) as cur:
+            await poll_sql.move_votes(cur, meeting_id, old, new)

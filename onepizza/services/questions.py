@@ -75,6 +75,12 @@ class QuestionService(MeetingNotifier):
             row = await question_sql.get(cur, meeting_id, question_id)
         return await self._updated(meeting_id, row)
 
+    async def carry_over(self, meeting_id: str, old: str, new: str) -> None:
+        """A participant who resumed its place under a new id keeps its questions (still
+        its own: no upvote from it) and its upvotes (a second one takes it back)."""
+        async with cursor(self._pool) as cur:
+            await question_sql.move_participant(cur, meeting_id, old, new)
+
     @staticmethod
     async def _question(cur, meeting_id: str, question_id: int) -> dict:
         row = await question_sql.get(cur, meeting_id, question_id)

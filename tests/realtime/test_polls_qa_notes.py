@@ -13,7 +13,7 @@ import aiohttp
 from onepizza.app import create_app
 from onepizza.client import Bot
 from tests.api import collab_helpers
-from tests.api.collab_helpers import heard_error, nothing_more
+from tests.api.collab_helpers import heard_error, nothing_more, until
 from tests.api.meeting_helpers import API_ENV, create_meeting, register
 from tests.client.heard import Heard
 from tests.cluster.conftest import cluster, funded_user, redis_url  # noqa: F401
@@ -218,3 +218,48 @@ async def test_a_join_goes_on_without_polls_while_the_database_is_away(
         await partition.restore()
     finally:
         await asyncio.gather(first.leave(), second.leave(), return_exceptions=True)
+
+
+async def test_a_participant_back_with_its_resume_token_keeps_its_vote_and_upvotes(room):
+    host, host_heard, _ = await room.bot("Hana", host=True)
+    mark = host_heard.mark()
+    await host.emit("poll:create", {"question": "Tea?", "kind": "yesno"})
+    poll = (await host_heard.next("poll:created", mark))["poll"]
+    await host.emit("qa:ask", {"text": "The host's question"})
+    hosts_question = (await host_heard.next("qa:asked", mark))["question"]
+
+    before = await SocketBot(room.url).connect()
+    after = await SocketBot(room.url).connect()
+    try:
+        joined = await before.join(room.id, "Ann")
+        await before.emit("poll:vote", {"pollId": poll["id"], "choice": 0})
+        await before.expect("poll:updated")
+        await before.emit("qa:upvote", {"questionId": hosts_question["id"]})
+        assert (await before.expect("qa:updated"))["question"]["upvotes"] == 1
+        await before.emit("qa:ask", {"text": "Ann's question"})
+        anns_question = (await before.expect("qa:asked"))["question"]
+
+        # The same person on a new connection, with the resume token: a new participant id.
+        again = await after.join(room.id, "Ann", resumeToken=joined["resumeToken"])
+        assert again["participantId"] != joined["participantId"]
+
+        async def carried():
+            resp = await room.http.get(room.path("questions"), headers=room.owner.headers)
+            mine = [q for q in (await resp.json())["questions"] if q["text"] == "Ann's question"]
+            return mine and mine[0]["participantId"] == again["participantId"]
+
+        await until(carried)
+        await after.emit("poll:vote", {"pollId": poll["id"], "choice": 1})  # replaces, not adds
+        assert await after.expect("poll:updated") == {
+            "pollId": poll["id"],
+            "results": [0, 1],
+            "totalVotes": 1,
+        }
+        await after.emit("qa:upvote", {"questionId": hosts_question["id"]})  # takes it back
+        assert (await after.expect("qa:updated"))["question"]["upvotes"] == 0
+        await after.emit("qa:upvote", {"questionId": anns_question["id"]})  # still her own
+        refusal = await after.expect("error")
+        assert refusal["message"] == "You cannot upvote your own question"
+    finally:
+        await before.close()
+        await after.close()
