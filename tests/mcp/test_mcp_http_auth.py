@@ -4,11 +4,6 @@ Bearer token and acts as that account; the server's environment key serves stdio
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from uuid import uuid4
 
 import aiohttp
@@ -19,7 +14,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamablehttp_client
 
 from onepizza.app import create_app
-from tests.conftest import free_port
+from tests.mcp.test_mcp_server import data_of, mcp_over_http
 
 
 @pytest.fixture
@@ -42,32 +37,8 @@ async def accounts(serve, make_settings, database_url):
 @pytest.fixture
 def mcp_http(accounts):
     _, url, keys = accounts
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "onepizza", "mcp", "--transport", "http", "--port", str(port)],
-        env={**os.environ, "ONEPIZZA_API_URL": url, "ONEPIZZA_API_KEY": keys["server"]},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert proc.poll() is None, proc.stderr.read().decode()
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def data_of(result):
-    assert not result.isError, result.content
-    if result.structuredContent is not None:
-        content = result.structuredContent
-        return content.get("result", content)
-    return json.loads(result.content[0].text)
+    with mcp_over_http(url, keys["server"]) as base:
+        yield base
 
 
 def agent(base: str, key: str):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -122,9 +124,10 @@ async def test_stdio(api):
         await agent_session(session, url)
 
 
-@pytest.fixture
-def http_mcp(api):
-    url, key = api
+@contextlib.contextmanager
+def mcp_over_http(url: str, key: str):
+    """`onepizza mcp --transport http` on a free port, ONEPIZZA_API_KEY set to `key`; yields
+    its base URL."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "onepizza", "mcp", "--transport", "http", "--port", str(port)],
@@ -133,8 +136,6 @@ def http_mcp(api):
         stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 30
-    import socket
-
     while time.monotonic() < deadline:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -142,9 +143,18 @@ def http_mcp(api):
         except OSError:
             assert proc.poll() is None, proc.stderr.read().decode()
             time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", url
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def http_mcp(api):
+    url, key = api
+    with mcp_over_http(url, key) as base:
+        yield base, url
 
 
 async def test_streamable_http(http_mcp, api):
