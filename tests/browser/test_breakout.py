@@ -41,13 +41,17 @@ def test_two_move_into_a_room_and_meet_the_third_again_after_close(server, new_p
     host.click("#breakout-create-submit")
     expect(host.locator("#breakout-rooms li")).to_have_count(1)
     expect(host.locator("#breakout-rooms li")).to_contain_text("Room 1")
-    # a labelled select per participant: pick the room for Bob and for Cat
     room_id = host.evaluate("window.onepizza.breakout.list[0].id")
-    for name in ("Bob", "Cat"):
-        select = host.get_by_label(f"Room for {name}")
-        expect(select).to_be_visible()
-        select.select_option(room_id)
-    wait_for(host, "window.onepizza.breakout.list[0].assigned.length === 2")
+    # a labelled select per participant: pick the room for Bob; drag Cat onto the room
+    select = host.get_by_label("Room for Bob")
+    expect(select).to_be_visible()
+    select.select_option(room_id)
+    wait_for(host, "(window.onepizza.breakout.list[0].assigned || []).length === 1")
+    host.locator(".breakout-person", has_text="Room for Cat").drag_to(
+        host.locator("#breakout-rooms li").first, source_position={"x": 12, "y": 8}
+    )
+    wait_for(host, "(window.onepizza.breakout.list[0].assigned || []).length === 2")
+    expect(host.get_by_label("Room for Cat")).to_have_value(room_id)
     assert_accessible(host, include="#breakout-panel")
 
     # Each is told, and joins from their own panel
