@@ -41,7 +41,12 @@ export function breakoutJoined(payload) {
   rooms.mine = null;
   rooms.offer = null;
   rooms.where.clear();
-  rooms.list = payload.breakout?.rooms || [];
+  // A host's breakout:updated (who is assigned where) may have overtaken `joined`: keep it.
+  const known = new Map(rooms.list.map((room) => [room.id, room]));
+  rooms.list = (payload.breakout?.rooms || []).map((room) => ({
+    ...room,
+    assigned: known.get(room.id)?.assigned,
+  }));
   for (const room of rooms.list) {
     for (const pid of room.participants || []) rooms.where.set(pid, room.id);
   }
