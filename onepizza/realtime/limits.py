@@ -10,6 +10,7 @@ import socketio
 from onepizza.config import Settings
 from onepizza.services.ratelimit import RateLimiter
 
+DEFAULT_GROUP = "events"
 # Events by name; then by prefix; anything else (polls, Q&A, notes, breakout rooms, live
 # streams, recording notices, and events added later) counts against DEFAULT_GROUP.
 GROUPS = {
@@ -20,9 +21,11 @@ GROUPS = {
     "raise-hand": "hand",
     "join-meeting": "join",
     "leave-meeting": "join",
+    # A host lets a crowd in at once: admitting is not limited like asking to come in.
+    "waiting-room:admit": DEFAULT_GROUP,
+    "waiting-room:deny": DEFAULT_GROUP,
 }
 PREFIXES = (("signal:", "signaling"), ("waiting-room:", "waiting_room"), ("media:", "media"))
-DEFAULT_GROUP = "events"
 FLOOD = "flood"  # refused events; past this limit the socket is disconnected
 
 

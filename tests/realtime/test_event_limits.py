@@ -208,6 +208,23 @@ async def test_waiting_room_joins_are_limited(make_world):
     assert len(host.events["waiting-room:participant-waiting"]) == 20
 
 
+async def test_a_host_admits_a_crowd_at_once(make_world):
+    """Asking to come in is limited per socket; letting people in is not limited like it."""
+    world = await make_world()
+    meeting = await world.meeting(waitingRoom=True)
+    host = await world.bot()
+    await host.join(meeting["meetingId"], "Host", adminToken=meeting["adminToken"])
+    guests = [await world.bot() for _ in range(25)]
+    for guest in guests:
+        await guest.emit("waiting-room:join", {"meetingId": meeting["meetingId"], "name": "G"})
+    await host.expect("waiting-room:participant-waiting", 25, timeout=10)
+    for waiting in list(host.events["waiting-room:participant-waiting"]):
+        await host.emit("waiting-room:admit", {"meetingId": meeting["meetingId"], **waiting})
+    for guest in guests:
+        await guest.expect("waiting-room:admitted", timeout=10)
+    assert host.events["error"] == []
+
+
 async def test_events_added_by_any_module_get_the_default_bucket(make_world):
     """The limit lives in the one guard (handler_for): an event registered later, by any
     feature, is limited by its group or the default one."""

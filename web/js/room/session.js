@@ -110,7 +110,7 @@ function connect() {
 
   socket.on("error", (data) => {
     if (isRoomMismatch(data?.message)) return; // a signal in flight while someone moved rooms
-    onServerError(data?.message || "Something went wrong", data?.code);
+    onServerError(data?.message || "Something went wrong", data?.code, data?.limit);
   });
   watchBreakout(socket);
   watchPolls(socket);
@@ -250,8 +250,11 @@ function emitJoin() {
 // the message, which is for people.
 const GONE = new Set(["meeting_not_found", "meeting_ended"]);
 const REFUSED = new Set(["meeting_locked", "meeting_full", "meeting_scheduled", "waiting_room"]);
+// Limits on what the page sends by itself (not at a click): nothing for the person to do.
+const QUIET_LIMITS = new Set(["captions", "signaling"]);
 
-function onServerError(message, code) {
+function onServerError(message, code, limit) {
+  if (code === "rate_limited" && QUIET_LIMITS.has(limit)) return;
   if ((state.rejoining || state.phase === "waiting") && GONE.has(code)) {
     // The server came back without our meeting (e.g. a guest meeting after a restart).
     state.rejoining = false;
