@@ -79,6 +79,7 @@ ERROR_TEXT = {
     429: "Rate limit exceeded",
     502: "Payment provider error",
     503: "Unavailable",
+    507: "Not enough disk space for it now",
 }
 
 
@@ -420,7 +421,12 @@ OPERATIONS: dict[str, dict] = {
         auth=KEY_OR_SESSION,
         body=UPLOAD,
         ok=(201, r.RecordingSchema),
-        errors=(400, 401, 403, 404, 413, 415),
+        errors=(400, 401, 403, 404, 409, 413, 415, 507),
+        description=(
+            "413 past RECORDING_MAX_BYTES or the account's RECORDING_QUOTA_BYTES; 409 before"
+            " the meeting starts or RECORDING_UPLOAD_WINDOW_SECONDS after it ends; 507 when the"
+            " disk has no room for it now."
+        ),
     ),
     "recordings-list": op(
         "A meeting's recordings",
