@@ -37,6 +37,7 @@ from onepizza.services.billing import BillingService
 from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
+from onepizza.services.joined_collab import JoinedCollab
 from onepizza.services.leases import Leases
 from onepizza.services.meeting_access import MeetingAccess
 from onepizza.services.meeting_timers import MeetingTimers, new_node_id
@@ -58,6 +59,7 @@ from onepizza.services.registry import (
     BILLING,
     CHAT,
     COMPANIES,
+    JOINED_COLLAB,
     LIVE,
     MAILER,
     MEETING_ACCESS,
@@ -263,6 +265,7 @@ def _collaboration(app: web.Application, live: LiveState) -> None:
     pool, events = app[DB_POOL], SocketMeetingEvents(app[SIO])
     app[MEETING_ACCESS] = MeetingAccess(pool, live)
     app[ATTENDANCE] = AttendanceReports(pool)
+    app[JOINED_COLLAB] = JoinedCollab(pool)
     for key, service in (
         (POLLS, PollService(pool)),
         (QUESTIONS, QuestionService(pool)),

@@ -19,6 +19,15 @@ async def version(cur, meeting_id: str) -> int:
     return row["version"] if row else 0
 
 
+async def versions(cur, meeting_ids: list[str]) -> dict[str, int]:
+    """meeting id -> its pad's version, for those of these meetings that have one."""
+    await cur.execute(
+        "SELECT meeting_id, version FROM meeting_notes WHERE meeting_id = ANY(%s)",
+        (meeting_ids,),
+    )
+    return {row["meeting_id"]: row["version"] for row in await cur.fetchall()}
+
+
 async def write(cur, meeting_id: str, text: str, by: str, base_version: int | None) -> dict | None:
     """The pad's next version, if `base_version` is its current one (0: none yet) or None
     (write whatever the version); None when another write came first."""

@@ -40,6 +40,18 @@ async def for_meeting(cur, meeting_id: str, *, open_only: bool = False) -> list[
     return await cur.fetchall()
 
 
+async def open_in(cur, meeting_ids: list[str]) -> list[dict]:
+    """The open polls of these meetings, in creation order."""
+    await cur.execute(
+        f"""
+        SELECT {POLL_COLUMNS} FROM polls
+        WHERE meeting_id = ANY(%s) AND closed_at IS NULL ORDER BY id
+        """,  # noqa: S608
+        (meeting_ids,),
+    )
+    return await cur.fetchall()
+
+
 async def close(cur, meeting_id: str, poll_id: int) -> dict | None:
     """Close an open poll; None when it is not an open poll of the meeting."""
     await cur.execute(

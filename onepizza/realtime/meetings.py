@@ -27,7 +27,7 @@ from onepizza.realtime.server import ROUTES
 from onepizza.services import breakout as breakout_rules
 from onepizza.services.chat import REACTIONS
 from onepizza.services.meetings import Joined, JoinRefused
-from onepizza.services.registry import ANALYTICS, LIVE, MEETINGS, NOTES, POLLS, QUESTIONS
+from onepizza.services.registry import ANALYTICS, JOINED_COLLAB, LIVE, MEETINGS, POLLS, QUESTIONS
 
 log = logging.getLogger(__name__)
 COLLAB_READ_SECONDS = 3.0  # the most a join waits for its polls and notes version
@@ -252,14 +252,10 @@ async def collab_fields(app: web.Application, meeting_id: str) -> dict:
     join goes on while the database is away (attendance waits for it too): then without
     them, as if there were none."""
     try:
-        polls, version = await asyncio.wait_for(
-            asyncio.gather(app[POLLS].open_polls(meeting_id), app[NOTES].version(meeting_id)),
-            COLLAB_READ_SECONDS,
-        )
+        return await asyncio.wait_for(app[JOINED_COLLAB].fields(meeting_id), COLLAB_READ_SECONDS)
     except (TimeoutError, OSError, psycopg2.Error) as exc:
         log.warning("joined without polls and notes of %s: %s", meeting_id, exc)
-        polls, version = [], 0
-    return {"polls": polls, "notesVersion": version}
+        return {"polls": [], "notesVersion": 0}
 
 
 async def carry_over(app: web.Application, meeting_id: str, old: str, me: Participant) -> None:

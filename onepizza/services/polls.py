@@ -33,7 +33,7 @@ def poll_view(row: dict, votes: list[dict], *, with_votes: bool = False) -> dict
     return view
 
 
-def _by_poll(votes: list[dict]) -> dict[int, list[dict]]:
+def by_poll(votes: list[dict]) -> dict[int, list[dict]]:
     grouped: dict[int, list[dict]] = {}
     for vote in votes:
         grouped.setdefault(vote["poll_id"], []).append(vote)
@@ -64,7 +64,7 @@ class PollService(MeetingNotifier):
         """The meeting's polls in creation order."""
         async with cursor(self._pool) as cur:
             rows = await poll_sql.for_meeting(cur, meeting_id, open_only=open_only)
-            votes = _by_poll(await poll_sql.votes(cur, [row["id"] for row in rows]))
+            votes = by_poll(await poll_sql.votes(cur, [row["id"] for row in rows]))
         return [poll_view(r, votes.get(r["id"], []), with_votes=with_votes) for r in rows]
 
     async def open_polls(self, meeting_id: str) -> list[dict]:

@@ -11,6 +11,7 @@ from onepizza.services.billing import BillingService
 from onepizza.services.chat import ChatService
 from onepizza.services.companies import CompanyService
 from onepizza.services.email import Mailer
+from onepizza.services.joined_collab import JoinedCollab
 from onepizza.services.meeting_access import MeetingAccess
 from onepizza.services.meeting_timers import MeetingTimers
 from onepizza.services.meetings import MeetingService
@@ -45,6 +46,7 @@ POLLS = web.AppKey("polls", PollService)
 QUESTIONS = web.AppKey("questions", QuestionService)
 NOTES = web.AppKey("notes", NotesService)
 ATTENDANCE = web.AppKey("attendance", AttendanceReports)
+JOINED_COLLAB = web.AppKey("joined_collab", JoinedCollab)
 # Templates and recurring meetings (collaboration.md)
 TEMPLATES = web.AppKey("templates", TemplateService)
 RECURRING = web.AppKey("recurring", RecurringService)
