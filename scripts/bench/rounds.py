@@ -64,7 +64,7 @@ def join_round(folder: Path, server: Server, api_key: str, a) -> dict:
     if done.returncode != 0:
         raise RuntimeError(f"bench.mjs failed ({done.returncode}): {done.stderr[-2000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    runs = result.get("results") or [result]
+    runs = (result.get("results") or {}).get("runs") or [{}]
     return runs[-1]
 
 
