@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import email
 import email.policy
@@ -36,6 +37,38 @@ def _with_database(url: str, database: str) -> str:
     return urlunsplit(parts._replace(path="/" + database))
 
 
+# Running in parallel (pytest-xdist; `scripts/test` gives -n 3 --dist loadscope, so each module
+# runs whole on one worker and a module's shared fixtures, such as a browser test's server, are
+# made once): each worker has its own session database (database_url: a random name, or its own
+# embedded server under the worker's basetemp) and its own Redis database (below).
+# (--dist loadgroup and xdist_group marks do not group under pytest 9.2: pytest-xdist 3.8 renames
+# the tests through Node._nodeid, which pytest 9.2 no longer reads.)
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_DATABASES = 16  # Redis's default `databases`
+
+
+def worker_index() -> int:
+    """0 in a serial run (or pytest-xdist's worker gw0), n in worker gw<n>."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker[:2] == "gw" and worker[2:].isdigit() else 0
+
+
+def _redis_url_of_worker(url: str, index: int) -> str:
+    """`url` with its database number moved up by `index`: the app's live state, rate-limit
+    counters and the like keep fixed key names, so two workers' servers must not share a
+    database (the Socket.IO channel is shared, but it names only random meeting ids and sids)."""
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + index) % REDIS_DATABASES}"))
+
+
+def pytest_configure(config):
+    index = worker_index()
+    if index:
+        url = os.environ.get("TEST_REDIS_URL") or DEFAULT_REDIS_URL
+        os.environ["TEST_REDIS_URL"] = _redis_url_of_worker(url, index)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
     """A fresh, migrated database for this test session: on TEST_DATABASE_URL's server
@@ -53,14 +86,23 @@ def database_url(tmp_path_factory) -> str:
         drop_database(server_url, name)
 
 
+@contextlib.contextmanager
+def new_database(database_url: str, prefix: str = "onepizza_fresh"):
+    """A new, empty database on the server of `database_url` (its URL), dropped afterwards."""
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = _with_database(database_url, "postgres")
+    create_database(admin, name)
+    try:
+        yield _with_database(database_url, name)
+    finally:
+        drop_database(admin, name)
+
+
 @pytest.fixture
 def fresh_database(database_url):
     """A new, empty database on the test server, dropped afterwards."""
-    name = f"onepizza_fresh_{secrets.token_hex(4)}"
-    admin = _with_database(database_url, "postgres")
-    create_database(admin, name)
-    yield _with_database(database_url, name)
-    drop_database(admin, name)
+    with new_database(database_url) as url:
+        yield url
 
 
 @pytest.fixture

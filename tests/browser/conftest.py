@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, new_database
 
 CHROMIUM = os.environ.get("ONEPIZZA_CHROMIUM", "/usr/bin/chromium")  # Debian's Chromium
 CHROMIUM_ARGS = [
@@ -88,14 +88,20 @@ class Server:
 
 
 @pytest.fixture(scope="module")
-def server(browser, tmp_path_factory):
-    """`python -m onepizza serve` on a free port, with its own embedded PostgreSQL."""
-    folder = tmp_path_factory.mktemp("browser-server")
+def server(browser, database_url, tmp_path_factory):
+    """`python -m onepizza serve` on a free port, with a database of its own: new and empty,
+    on the session's PostgreSQL server (the server migrates it as it starts)."""
+    with new_database(database_url, "onepizza_browser") as own_database:
+        yield from _serve(own_database, tmp_path_factory.mktemp("browser-server"))
+
+
+def _serve(database_url: str, folder: Path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_URL"))}
     env.update(
         {
+            "DATABASE_URL": database_url,
             "NODE_ENV": "test",
             "HOST": "127.0.0.1",
             "PORT": str(port),
