@@ -130,5 +130,10 @@ async def test_who_may_read_attendance_and_bad_formats(room, database_url):
 
 async def test_a_name_that_looks_like_a_formula_is_plain_text_in_the_csv(room):
     await room.bot("=HYPERLINK(1)")
-    text = await (await report(room, "?format=csv")).text()
+
+    async def listed():  # a join's row is written just after its `joined`
+        text = await (await report(room, "?format=csv")).text()
+        return text if "HYPERLINK" in text else None
+
+    text = await until(listed)
     assert "'=HYPERLINK(1)" in text

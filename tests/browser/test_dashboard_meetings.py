@@ -227,7 +227,7 @@ def test_a_meeting_made_with_a_key_is_listed_through_the_session_and_revoking_ke
     expect(row.get_by_role("link", name=re.compile("^Open as host"))).to_have_count(0)
 
     # With the keyboard alone: Enter creates, focus goes to the result.
-    page.get_by_label("Title").focus()
+    page.locator("#dm-create").get_by_label("Title").focus()
     page.keyboard.type("By keyboard")
     page.keyboard.press("Enter")
     created = page.locator("#dm-created")
@@ -250,7 +250,7 @@ def test_a_meeting_made_with_a_key_is_listed_through_the_session_and_revoking_ke
     meetings = page.locator("#meetings")
     expect(meetings.locator("#dm-active li[data-meeting-id]")).to_have_count(2)
     expect(meetings.locator("[role=alert]:not(:empty)")).to_have_count(0)  # no error said
-    page.get_by_label("Title").fill("After the revocation")
+    page.locator("#dm-create").get_by_label("Title").fill("After the revocation")
     page.get_by_role("button", name="Create meeting").click()
     expect(created).to_contain_text("Created: After the revocation")
     expect(meetings.locator("#dm-active li[data-meeting-id]")).to_have_count(3)
