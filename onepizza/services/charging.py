@@ -98,9 +98,16 @@ class MeetingCharges:
         self._mailer = mailer
 
     async def close(
-        self, meeting_id: str, peak: int, still_in: list[Participant] | None = None
+        self,
+        meeting_id: str,
+        peak: int,
+        still_in: list[Participant] | None = None,
+        *,
+        streaming: bool = False,
     ) -> dict | None:
-        """End an active meeting and charge it once: None if it was not active."""
+        """End an active meeting and charge it once: None if it was not active. Its
+        webhooks: participant.left for those still in, stream.stopped for a stream still
+        running, then meeting.ended."""
         alert = None
         async with transaction(self._pool) as cur:
             row = await meeting_sql.end(cur, meeting_id, peak=peak, node_ttl=NODE_TTL)
@@ -110,6 +117,8 @@ class MeetingCharges:
                 hooks.participant_event("participant.left", row["owner_id"], meeting_id, p)
                 for p in still_in or ()
             ]
+            if streaming:
+                left.append(hooks.stream_stopped(row["owner_id"], meeting_id))
             hooked = await self.record(cur, [*left, hooks.meeting_ended(row)])
             if row["cost_usd"] > 0:
                 alert = await self._charge(cur, row)

@@ -497,7 +497,10 @@ class MeetingService:
             return None  # every join and leave must be written first: retried later
         try:
             row = await self.charges.close(
-                live.meeting_id, live.peak_participants, still_in=list(live.participants.values())
+                live.meeting_id,
+                live.peak_participants,
+                still_in=list(live.participants.values()),
+                streaming=live.stream_host is not None,
             )
         except Exception as exc:
             log.warning("ending meeting %s failed, will retry: %s", live.meeting_id, exc)

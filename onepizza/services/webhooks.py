@@ -101,6 +101,10 @@ def meeting_started(owner_id: int, meeting_id: str, title: str) -> WebhookEvent:
     return WebhookEvent(owner_id, "meeting.started", meeting_id, {"title": title})
 
 
+def stream_stopped(owner_id: int, meeting_id: str) -> WebhookEvent:
+    return WebhookEvent(owner_id, "stream.stopped", meeting_id, {})
+
+
 def participant_event(event: str, owner_id: int, meeting_id: str, participant) -> WebhookEvent:
     data = {"participantId": participant.participant_id, "name": participant.name}
     return WebhookEvent(owner_id, event, meeting_id, data)

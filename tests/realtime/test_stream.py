@@ -78,3 +78,28 @@ async def test_stream_webhooks(fast, receiver, accounts):  # noqa: F811
         ("stream.stopped", meeting["meetingId"], {}),
     ]
     assert all(b"sk_live_secret" not in r.body for r in received)
+
+
+async def test_a_meeting_that_ends_while_streaming_sends_stream_stopped(fast, receiver, accounts):  # noqa: F811
+    user = await accounts(fast)
+    await add_webhook(
+        fast, user, receiver.url(), ["stream.started", "stream.stopped", "meeting.ended"]
+    )
+    meeting = await create_meeting(fast, user, title="Ends live")
+    host = await Bot(str(fast.make_url("/"))).connect()
+    try:
+        await host.join(meeting["meetingId"], "Hana", adminToken=meeting["adminToken"])
+        await host.emit("stream:start", {"url": SECRET_URL})
+        await host.expect("stream:started")
+        resp = await fast.delete(
+            f"/api/meetings/{meeting['meetingId']}", headers=user.admin(meeting["adminToken"])
+        )
+        assert resp.status == 200, await resp.text()
+        await host.expect("meeting:ended")
+    finally:
+        await host.close()
+    received = await receiver.wait(3)
+    events = {p["event"]: p for p in (r.payload for r in received)}
+    assert sorted(events) == ["meeting.ended", "stream.started", "stream.stopped"]
+    assert events["stream.stopped"]["data"] == {}
+    assert events["stream.stopped"]["timestamp"] >= events["stream.started"]["timestamp"]
