@@ -20,6 +20,7 @@ BAD_PAYLOAD = "bad_payload"
 NOT_ALLOWED = "not_allowed"
 NOT_JOINED = "not_joined"
 NOT_FOUND = "not_found"
+OTHER_ROOM = "other_room"  # a signal to a participant in another breakout room
 RATE_LIMITED = "rate_limited"
 INTERNAL_ERROR = "internal_error"
 

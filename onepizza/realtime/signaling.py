@@ -50,7 +50,9 @@ def register(sio: socketio.AsyncServer, app: web.Application) -> None:
             if target_sid is None:
                 raise payloads.BadPayload("No such participant in this meeting", payloads.NOT_FOUND)
             if target_sid == ELSEWHERE:  # breakout rooms: only within one's own room
-                raise payloads.BadPayload("That participant is in another room")
+                raise payloads.BadPayload(
+                    "That participant is in another room", code=payloads.OTHER_ROOM
+                )
             if not sent:
                 await sio.emit(event, {"from": sender, field: body}, to=target_sid)
 

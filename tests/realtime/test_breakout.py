@@ -185,6 +185,7 @@ async def test_a_room_hears_only_itself(room):
     assert await error_after(ann, "signal:answer", {"to": room.ids["host"], "answer": {}}) == (
         "That participant is in another room"
     )
+    assert ann.events["error"][-1]["code"] == "other_room"  # what the page goes by
     # Carl (main room) chats: only the main room (himself) hears it
     await carl.emit("chat:message", {"text": "in the main room"})
     await carl.expect("chat:message", counts[carl]["chat:message"] + 1)

@@ -12,7 +12,6 @@ import { grid, state } from "./context.js";
 import { setPanel } from "./controls.js";
 
 const MAX_ROOMS = 20;
-const MISMATCH = "That participant is in another room";
 
 const rooms = {
   list: [], // the open rooms: [{ id, name, participantCount?, participants?, assigned? }]
@@ -27,8 +26,8 @@ const hostPart = $("#breakout-host");
 const manage = $("#breakout-manage");
 
 /** An `error` a move makes on its way (an ICE candidate to someone who just left). */
-export function isRoomMismatch(message) {
-  return message === MISMATCH;
+export function isRoomMismatch(error) {
+  return error?.code === "other_room";
 }
 
 /** Whether `pid` is in our room (so our mesh connects to them). */

@@ -109,7 +109,7 @@ function connect() {
   });
 
   socket.on("error", (data) => {
-    if (isRoomMismatch(data?.message)) return; // a signal in flight while someone moved rooms
+    if (isRoomMismatch(data)) return; // a signal in flight while someone moved rooms
     onServerError(data?.message || "Something went wrong", data?.code, data?.limit);
   });
   watchBreakout(socket);
