@@ -23,7 +23,7 @@ from onepizza.live.state import (
 from onepizza.realtime import limits, payloads
 from onepizza.realtime.breakout import emit_in_room
 from onepizza.realtime.notifier import breakout_room, hosts_room, meeting_room
-from onepizza.realtime.server import ROUTES
+from onepizza.realtime.server import ROUTES, only_here
 from onepizza.services import breakout as breakout_rules
 from onepizza.services.chat import REACTIONS
 from onepizza.services.meetings import Joined, JoinRefused
@@ -173,6 +173,7 @@ async def leave_current(room: Room, sid: str) -> None:
         "participant:left",
         {"participantId": participant.participant_id, "name": participant.name},
         room=meeting_room(meeting.meeting_id),
+        ignore_queue=only_here(room.sio, meeting),
     )
 
 

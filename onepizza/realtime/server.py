@@ -147,6 +147,14 @@ class LocalFirstRedisManager(socketio.AsyncRedisManager):
             if asyncio.get_running_loop().time() > deadline:
                 raise RuntimeError(f"Redis did not deliver on {self.channel!r}; is it up?")
 
+    async def leave_room(self, sid, namespace, room):
+        # A socket of this process whose disconnect handler is running: python-socketio
+        # leaves it here (not through Redis, which would tell every process of a socket
+        # none of them has); it leaves all its rooms when the handler returns anyway.
+        if sid in self.pending_disconnect.get(namespace or "/", ()):
+            return await socketio.AsyncManager.leave_room(self, sid, namespace, room)
+        return await super().leave_room(sid, namespace, room)
+
     async def emit(
         self,
         event,

@@ -393,12 +393,12 @@ async def test_participants_on_two_processes_see_each_other_signal_and_chat(
 
 
 @bounded(60)
-async def test_chat_of_a_meeting_on_one_process_stays_off_redis_until_it_spans_two(
+async def test_broadcasts_of_a_meeting_on_one_process_stay_off_redis_until_it_spans_two(
     deployments, peers, funded_user
 ):
-    """A broadcast to a meeting whose participants are all on the sender's process is
-    delivered there without a message on the Socket.IO channel; once someone joins through
-    the other process, the same broadcast goes through Redis and reaches them."""
+    """A broadcast (chat, participant:left) to a meeting whose participants are all on the
+    sender's process is delivered there without a message on the Socket.IO channel; once
+    someone joins through the other process, the same broadcasts go through Redis."""
     node1, node2 = await deployments.redis()
     user = await funded_user(node1)
     meeting = await new_meeting(node1, user)
@@ -424,6 +424,16 @@ async def test_chat_of_a_meeting_on_one_process_stays_off_redis_until_it_spans_t
         await until(lambda: len(bob.of("chat:message")) == 1, "Bob hears Alice")
         await asyncio.sleep(0.3)  # time for a publish to arrive
         assert not [m for m in heard if b"only on node1" in m], heard
+        # Dan (node1) comes and goes: his arrival is announced through Redis (the join
+        # script's), his departure and his socket's rooms are not.
+        dan = await peers(node1, "Dan")
+        await dan.join(mid)
+        await dan.close()
+        await until(lambda: bob.of("participant:left"), "Bob hears Dan left")
+        await asyncio.sleep(0.3)
+        dan_id = dan.participant_id.encode()
+        assert not [m for m in heard if dan_id in m and b"participant:left" in m], heard
+        assert not [m for m in heard if b"leave_room" in m], heard
 
         carol = await peers(node2, "Carol")
         await carol.join(mid)
@@ -431,6 +441,9 @@ async def test_chat_of_a_meeting_on_one_process_stays_off_redis_until_it_spans_t
         await until(lambda: len(carol.of("chat:message")) == 1, "Carol (node2) hears Alice")
         assert carol.of("chat:message")[0]["text"] == "to both processes"
         await until(lambda: [m for m in heard if b"to both processes" in m], "the publish")
+        await bob.emit("leave-meeting")  # now the meeting spans both: through Redis to Carol
+        left = await carol.next("participant:left")
+        assert left["participantId"] == bob.participant_id
     finally:
         listener.cancel()
         with contextlib.suppress(asyncio.CancelledError):
