@@ -43,10 +43,12 @@ class SdkServer:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def sdk_server(database_url, tmp_path_factory):
     """The server, with room in the rate limits (the password group kept small: a test
-    reaches its 429) and webhooks allowed to a receiver on 127.0.0.1."""
+    reaches its 429) and webhooks allowed to a receiver on 127.0.0.1. One a module, stopped
+    after it: a server left running on the session's database would hold the jobs' leases
+    (tests/services/test_recurring.py's restarted server waited in vain for its lease)."""
     folder = tmp_path_factory.mktemp("sdk-server")
     admin_email = f"sdk-admin-{uuid4().hex[:8]}@example.com"
     admin_password = "admin password 1"
