@@ -8,7 +8,10 @@ import email
 import email.policy
 import os
 import secrets
+import shutil
 import socket
+import subprocess
+import time
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
@@ -40,7 +43,8 @@ def _with_database(url: str, database: str) -> str:
 # Running in parallel (pytest-xdist; `scripts/test` gives -n 3 --dist loadscope, so each module
 # runs whole on one worker and a module's shared fixtures, such as a browser test's server, are
 # made once): each worker has its own session database (database_url: a random name, or its own
-# embedded server under the worker's basetemp) and its own Redis database (below).
+# embedded server under the worker's basetemp) and its own Redis: a redis-server of its own
+# when TEST_REDIS_URL is on this machine and redis-server is installed, else its own database.
 # (--dist loadgroup and xdist_group marks do not group under pytest 9.2: pytest-xdist 3.8 renames
 # the tests through Node._nodeid, which pytest 9.2 no longer reads.)
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -62,11 +66,52 @@ def _redis_url_of_worker(url: str, index: int) -> str:
     return urlunsplit(parts._replace(path=f"/{(base + index) % REDIS_DATABASES}"))
 
 
+_worker_redis: list[subprocess.Popen] = []
+
+
+def _start_worker_redis() -> str | None:
+    """A redis-server of this worker's own on 127.0.0.1 (its URL), or None without one: the
+    Socket.IO channel is one for all databases of a server, and a test listening on it
+    would hear another worker's meetings."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        return None
+    port = free_port()
+    proc = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and proc.poll() is None:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
+            _worker_redis.append(proc)
+            return f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    return None
+
+
 def pytest_configure(config):
-    index = worker_index()
-    if index:
-        url = os.environ.get("TEST_REDIS_URL") or DEFAULT_REDIS_URL
-        os.environ["TEST_REDIS_URL"] = _redis_url_of_worker(url, index)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    url = os.environ.get("TEST_REDIS_URL") or DEFAULT_REDIS_URL
+    local = urlsplit(url).hostname in ("127.0.0.1", "localhost")
+    os.environ["TEST_REDIS_URL"] = (local and _start_worker_redis()) or _redis_url_of_worker(
+        url, worker_index()
+    )
+
+
+def pytest_unconfigure(config):
+    for proc in _worker_redis:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture(scope="session")
